@@ -1,0 +1,182 @@
+"""``AsyncClient``: configuration and credentials at construction, the aiohttp session on
+the running loop, resources as attributes."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from types import TracebackType
+
+from ._config import TimeoutTypes, check_max_retries, resolve_base_url, to_timeout
+from ._transport import RateLimitInfo, RequestOptions, Transport
+from .credentials import Credential, CredentialProvider, build_chain
+from .resources.datasets import AsyncDatasets
+from .resources.exports import AsyncExports
+from .resources.projects import AsyncProjects
+from .resources.tasks import AsyncTasks
+
+__all__ = ["AsyncClient"]
+
+
+class AsyncClient:
+    """The asynchronous Avala client.
+
+    Use it as ``async with AsyncClient() as client:``, or create it and call
+    ``await client.close()`` when done. One client holds one connection pool; share it
+    across tasks (for example, one per FastAPI app) rather than creating one per request.
+
+    The API key is resolved here, before any request: ``api_key=`` if given, else the
+    ``AVALA_API_KEY`` environment variable, else ``AVALA_API_KEY`` in ``./.env``, or the
+    providers passed as ``credentials=``. The base URL is ``base_url=``, else
+    ``AVALA_BASE_URL``, else ``https://api.avala.ai/api/v1``; it must be https (plain http is
+    allowed for localhost only, with ``AVALA_ALLOW_INSECURE_BASE_URL=true``).
+
+    Args:
+        api_key: The API key. Prefer the environment or a secret manager to hard-coding it.
+        base_url: The API root, e.g. ``https://api.avala.ai/api/v1``.
+        timeout: Seconds per attempt (a number applies to every phase), or a
+            :class:`avala.Timeout`. Defaults to 60 s in all, 10 s to connect.
+        max_retries: Retries after the first attempt for failures that are safe to retry
+            (connection errors, timeouts, 408, 409, 429, 5xx). 0 disables retries.
+        credentials: A credential provider, a list of providers, or a
+            :class:`avala.credentials.CredentialChain`, used instead of the default chain.
+        connection_limit: Most connections open at once.
+
+    Raises:
+        ValueError: no API key was found (:class:`avala.credentials.CredentialsNotFoundError`
+            lists every place tried), a key is malformed, or the base URL is invalid.
+    """
+
+    datasets: AsyncDatasets
+    """Datasets, their items and sequences."""
+    projects: AsyncProjects
+    """Annotation projects."""
+    tasks: AsyncTasks
+    """Annotation tasks."""
+    exports: AsyncExports
+    """Exports."""
+
+    _transport: Transport
+    _options: RequestOptions
+    _owns_transport: bool
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int = 2,
+        credentials: CredentialProvider | Iterable[CredentialProvider] | None = None,
+        connection_limit: int = 100,
+    ) -> None:
+        url = resolve_base_url(base_url)
+        options = RequestOptions(to_timeout(timeout), check_max_retries(max_retries))
+        if (
+            isinstance(connection_limit, bool)
+            or not isinstance(connection_limit, int)
+            or connection_limit < 1
+        ):
+            raise ValueError(f"connection_limit must be an int >= 1, got {connection_limit!r}.")
+        chain = build_chain(api_key, credentials)
+        self._setup(
+            Transport(url, chain, chain.resolve(), connection_limit=connection_limit),
+            options,
+            owns=True,
+        )
+
+    def _setup(self, transport: Transport, options: RequestOptions, *, owns: bool) -> None:
+        self._transport = transport
+        self._options = options
+        self._owns_transport = owns
+        self.datasets = AsyncDatasets(self)
+        self.projects = AsyncProjects(self)
+        self.tasks = AsyncTasks(self)
+        self.exports = AsyncExports(self)
+
+    def with_options(
+        self, *, timeout: TimeoutTypes | None = None, max_retries: int | None = None
+    ) -> AsyncClient:
+        """A client sharing this one's connection pool and key, with other call settings.
+
+        ``client.with_options(max_retries=0).datasets.get(uid)`` makes one attempt only.
+        Closing the original client closes the pool for both.
+
+        Args:
+            timeout: Replaces the timeout (seconds or a :class:`avala.Timeout`).
+            max_retries: Replaces the retry count (0 disables retries).
+        """
+        options = RequestOptions(
+            self._options.timeout if timeout is None else to_timeout(timeout),
+            self._options.max_retries if max_retries is None else check_max_retries(max_retries),
+            self._options.max_retry_after,
+        )
+        derived = object.__new__(AsyncClient)
+        derived._setup(self._transport, options, owns=False)
+        return derived
+
+    @property
+    def base_url(self) -> str:
+        """The API root every request goes to."""
+        return self._transport.base_url
+
+    @property
+    def credential(self) -> Credential:
+        """The resolved credential; ``.provider`` names where the key came from."""
+        return self._transport.credential
+
+    @property
+    def timeout(self) -> float:
+        """The per-attempt total timeout, in seconds."""
+        return self._options.timeout.total
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._options.max_retries
+
+    @property
+    def rate_limit_info(self) -> RateLimitInfo:
+        """``X-RateLimit-*`` values from the most recent response that carried them."""
+        return self._transport.rate_limit
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._transport.closed
+
+    async def close(self) -> None:
+        """Close the connection pool. Safe to call more than once."""
+        await self._transport.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncClient(base_url={self.base_url!r}, "
+            f"credential={self._transport.credential.provider!r})"
+        )
+
+    def __del__(self) -> None:
+        transport = getattr(self, "_transport", None)
+        if (
+            getattr(self, "_owns_transport", False)
+            and transport is not None
+            and transport.has_open_session
+        ):
+            warnings.warn(
+                f"Unclosed {self!r}: use `async with AsyncClient() as client:` or "
+                "`await client.close()`.",
+                ResourceWarning,
+                stacklevel=2,
+                source=self,
+            )

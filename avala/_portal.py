@@ -1,0 +1,212 @@
+"""The sync facade's engine: one event-loop thread (an anyio BlockingPortal) per ``Client``.
+
+Every sync call is one hop to that thread, where the ``AsyncClient`` and its aiohttp session
+live. Hand-written support for the generated code in ``avala/_sync/``:
+
+* a call from the loop thread itself (e.g. a sync ``Client`` used inside an ``on_poll``
+  callback) raises instead of deadlocking;
+* Ctrl-C in the calling thread cancels the in-flight request on the loop, and the client
+  stays usable;
+* after ``os.fork()`` the child gets a clear error (the loop thread does not exist there),
+  never a hang;
+* an unclosed ``Client`` is closed when it is garbage-collected or at interpreter exit,
+  without warnings.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from .errors import AvalaError
+from .pagination import Caller
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._client import AsyncClient
+
+R = TypeVar("R")
+_CLOSE_TIMEOUT = 10.0
+# Objects that belong to a parent process's loop thread; kept alive in a forked child so
+# their finalizers (which would touch a loop that does not exist here) never run.
+_abandoned: list[object] = []
+_live: weakref.WeakSet[_Loop] = weakref.WeakSet()
+
+
+class _Loop:
+    """The loop thread and the ``AsyncClient`` on it. Holds no reference to its
+    :class:`Portal`, so the portal's finalizer can close it."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.pid = os.getpid()
+        self.cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal(
+            "asyncio", name="avala-client-loop"
+        )
+        self.portal: BlockingPortal | None = self.cm.__enter__()
+        self.thread_id = self.portal.call(threading.get_ident)
+        self.lock = threading.Lock()
+        _live.add(self)
+
+    def close(self) -> None:
+        """Close the ``AsyncClient`` on its loop, then stop the thread. Idempotent."""
+        with self.lock:
+            if self.pid != os.getpid():
+                self.abandon()
+                return
+            portal, cm = self.portal, self.cm
+            if portal is None or cm is None:
+                return
+            if threading.get_ident() == self.thread_id:
+                raise AvalaError(
+                    "Client.close() cannot be called from the client's own event-loop thread."
+                )
+            self.portal = self.cm = None
+            try:
+                portal.start_task_soon(self.client.close).result(_CLOSE_TIMEOUT)
+            except FutureTimeout:
+                pass
+            finally:
+                cm.__exit__(None, None, None)
+
+    def abandon(self) -> None:
+        if self.portal is not None:
+            _abandoned.append((self.client, self.portal, self.cm))
+            self.portal = self.cm = None
+
+
+class Portal:
+    """Handle to an event-loop thread running one ``AsyncClient``.
+
+    Shared by a ``Client``, the clients derived from it with ``with_options``, its resources,
+    paginators and pages (each holds :meth:`call`). When the last of them is gone, or at
+    interpreter exit, the client is closed and the thread stopped.
+    """
+
+    __slots__ = ("__weakref__", "_finalizer", "_loop")
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._loop = _Loop(client)
+        self._finalizer = weakref.finalize(self, self._loop.close)
+
+    @property
+    def closed(self) -> bool:
+        return self._loop.portal is None
+
+    def call(self, func: Callable[[], Awaitable[R]]) -> R:
+        """Run ``func()`` on the loop thread and wait for it: one thread hop.
+
+        If the wait is interrupted (KeyboardInterrupt), the task on the loop is cancelled.
+        """
+        loop = self._loop
+        portal = loop.portal
+        if portal is None or loop.pid != os.getpid() or threading.get_ident() == loop.thread_id:
+            portal = self._refuse()
+        future: Future[R] = portal.start_task_soon(func)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+    def _refuse(self) -> BlockingPortal:
+        loop = self._loop
+        if loop.pid != os.getpid():
+            raise AvalaError(
+                f"This Client was created in process {loop.pid} and cannot be used after "
+                "os.fork(): its event-loop thread does not exist in this process. Create a "
+                "new Client in the child process (e.g. in a post-fork hook)."
+            )
+        if loop.portal is None:
+            raise AvalaError("The client is closed; create a new one.")
+        raise AvalaError(
+            "A sync Client method was called from the client's own event-loop thread "
+            "(for example inside an on_poll callback). That would deadlock; use the "
+            "AsyncClient there instead."
+        )
+
+    def close(self) -> None:
+        """Close the client and stop the thread. Idempotent."""
+        self._loop.close()
+        self._finalizer.detach()
+
+
+def _after_fork_in_child() -> None:
+    for loop in list(_live):
+        loop.abandon()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class SyncResource:
+    """Base of the generated sync resource classes."""
+
+    __slots__ = ("_async", "_call")
+
+    _async: Any
+
+    def __init__(self, async_resource: Any, call: Caller) -> None:
+        self._async = async_resource
+        self._call = call
+
+
+class SyncClientBase:
+    """Hand-written part of the generated ``Client``: lifecycle and the portal."""
+
+    _async: AsyncClient
+    _portal: Portal
+
+    def _bind(self, client: AsyncClient, portal: Portal | None) -> None:
+        self._async = client
+        self._portal = Portal(client) if portal is None else portal
+        self._init_resources()
+
+    def _init_resources(self) -> None:
+        raise NotImplementedError
+
+    def _derive(self, client: AsyncClient) -> Self:
+        derived = object.__new__(type(self))
+        derived._bind(client, self._portal)
+        return derived
+
+    def close(self) -> None:
+        """Close the connection pool and stop the client's event-loop thread.
+
+        Safe to call more than once. Clients derived with ``with_options`` share the pool
+        and are closed with it.
+        """
+        self._portal.close()
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the client was closed."""
+        return self._portal.closed
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self._async.base_url!r}, "
+            f"credential={self._async.credential.provider!r})"
+        )

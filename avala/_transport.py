@@ -1,0 +1,514 @@
+"""The request pipeline: the only module that touches aiohttp.
+
+One ``aiohttp.ClientSession`` per client, created lazily on the running loop. Each call goes
+through :meth:`Transport.request`: URL and headers (prepared once per client), the retry loop
+(backoff with jitter, ``Retry-After``, ``x-should-retry``), timeouts, redirect refusal,
+status-to-exception mapping and 401 key rotation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import math
+import platform
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import timezone
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from ._config import Timeout, check_max_retries
+from ._version import __version__
+from .credentials import Credential, CredentialChain
+from .errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    AvalaError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitError,
+    RedirectError,
+    ServerError,
+    ValidationError,
+)
+
+log = logging.getLogger("avala")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+DEFAULT_MAX_RETRY_AFTER = 60.0
+USER_AGENT = (
+    f"avala-python/{__version__} aiohttp/{aiohttp.__version__} "
+    f"{platform.python_implementation()}/{platform.python_version()}"
+)
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+class _Secret(str):
+    """A str whose repr hides it, so a header dict never prints the key."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
+
+
+@attrs.frozen
+class RequestOptions:
+    """Per-client (or per ``with_options``) settings the pipeline applies to each call."""
+
+    timeout: Timeout
+    max_retries: int = attrs.field(validator=lambda _i, _a, v: check_max_retries(v))
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    client_timeout: aiohttp.ClientTimeout = attrs.field(init=False)
+
+    @client_timeout.default
+    def _client_timeout(self) -> aiohttp.ClientTimeout:
+        t = self.timeout
+        # Every field is set: aiohttp 3.x leaves unset fields at None (no limit).
+        return aiohttp.ClientTimeout(
+            total=t.total,
+            connect=t.connect or t.total,
+            sock_connect=t.connect or t.total,
+            sock_read=t.read or t.total,
+        )
+
+
+@attrs.frozen
+class RateLimitInfo:
+    """``X-RateLimit-*`` headers of the latest response (raw strings, or None)."""
+
+    limit: str | None = None
+    remaining: str | None = None
+    reset: str | None = None
+
+
+class Response(NamedTuple):
+    """A decoded 2xx response and what it took to get it."""
+
+    data: Any
+    status: int
+    request_id: str | None
+    retries_taken: int
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the server asks us to wait (``retry-after-ms``, then ``Retry-After`` in
+    seconds or as an HTTP-date), or None when absent, unparsable or negative."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            ms = float(raw_ms)
+        except ValueError:
+            ms = math.nan
+        if math.isfinite(ms) and ms >= 0:
+            return ms / 1000.0
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        current = time.time() if now is None else now
+        seconds = when.timestamp() - current
+        return max(seconds, 0.0)
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def backoff_delay(retries_so_far: int, rand: float | None = None) -> float:
+    """Exponential backoff: 0.5 s doubling, capped at 8 s, minus up to 25% jitter."""
+    base = min(INITIAL_BACKOFF * 2.0 ** min(retries_so_far, 16), MAX_BACKOFF)
+    return base * (1.0 - 0.25 * (random.random() if rand is None else rand))
+
+
+def should_retry_status(method: str, status: int, headers: Mapping[str, str]) -> bool:
+    """Whether a response with this status may be retried.
+
+    ``x-should-retry: true/false`` from the server wins. Otherwise 408, 409, 429 and 5xx are
+    retried for idempotent methods; POST and PATCH only where the server cannot have acted
+    on the request (429, or 503 with ``Retry-After``).
+    """
+    hint = headers.get("x-should-retry")
+    if hint is not None:
+        if hint.strip().lower() == "true":
+            return True
+        if hint.strip().lower() == "false":
+            return False
+    if status not in RETRYABLE_STATUSES and status < 500:
+        return False
+    if method in IDEMPOTENT_METHODS:
+        return True
+    return status == 429 or (status == 503 and "retry-after" in headers)
+
+
+def _summarise_fields(errors: Mapping[str, list[str]]) -> str:
+    return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+
+
+def _as_messages(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) if not isinstance(v, (dict, list)) else json.dumps(v) for v in value]
+    if isinstance(value, dict):
+        return [json.dumps(value)]
+    return [str(value)]
+
+
+def _field_errors(value: Any) -> dict[str, list[str]]:
+    if isinstance(value, dict):
+        return {str(k): _as_messages(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return {"non_field_errors": _as_messages(value)}
+    return {}
+
+
+def make_status_error(
+    status: int,
+    reason: str,
+    headers: Mapping[str, str],
+    raw: bytes,
+    secret: str,
+    retries_taken: int,
+) -> APIStatusError:
+    """Map a non-2xx response to the exception for its status, parsing every documented
+    error body shape; the API key is scrubbed from whatever the server echoed."""
+    text = raw.decode("utf-8", "replace").replace(secret, "[redacted]") if raw else ""
+    body: Any = None
+    parsed_ok = False
+    if text:
+        try:
+            body = json.loads(text)
+            parsed_ok = True
+        except ValueError:
+            body = text
+    message: str | None = None
+    code: str | None = None
+    doc_url: str | None = None
+    fields: dict[str, list[str]] = {}
+    if isinstance(body, dict):
+        detail = body.get("detail")
+        error = body.get("error")
+        if isinstance(detail, str):
+            message = detail
+        elif detail is not None:
+            fields = _field_errors(detail)
+        elif isinstance(error, dict):
+            if isinstance(error.get("message"), str):
+                message = error["message"]
+            if isinstance(error.get("code"), str):
+                code = error["code"]
+            if error.get("details"):
+                fields = _field_errors(error["details"])
+        else:
+            fields = _field_errors(body)
+        if isinstance(body.get("code"), str):
+            code = body["code"]
+        if isinstance(body.get("doc_url"), str):
+            doc_url = body["doc_url"]
+    elif isinstance(body, list):
+        fields = _field_errors(body)
+    if message is None:
+        if fields:
+            message = (
+                f"Invalid request: {_summarise_fields(fields)}"
+                if status in (400, 422)
+                else f"HTTP {status}: {_summarise_fields(fields)}"
+            )
+        elif text and not parsed_ok:
+            ctype = headers.get("content-type", "unknown content type").split(";")[0]
+            message = f"HTTP {status} {reason} (the server sent a non-JSON {ctype} body)"
+        else:
+            message = f"HTTP {status} {reason}".rstrip()
+    common: dict[str, Any] = {
+        "status_code": status,
+        "body": body,
+        "retries_taken": retries_taken,
+        "request_id": headers.get("x-request-id"),
+        "code": code,
+        "doc_url": doc_url,
+        "headers": headers,
+    }
+    if 300 <= status < 400:
+        location = headers.get("location")
+        return RedirectError(
+            f"Unexpected redirect (HTTP {status}) to {location or 'an unspecified location'}. "
+            "The SDK never follows redirects, so the API key is never sent to another URL; "
+            "check base_url.",
+            location=location,
+            **common,
+        )
+    cls = _STATUS_ERRORS.get(status)
+    if cls is ValidationError:
+        return ValidationError(message, errors=fields, **common)
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=parse_retry_after(headers), **common)
+    if cls is not None:
+        return cls(message, **common)
+    if status >= 500:
+        return ServerError(message, **common)
+    return APIStatusError(message, **common)
+
+
+def _connection_error(exc: BaseException, method: str, path: str) -> tuple[AvalaError, bool]:
+    """Wrap a transport failure; the flag says whether the request surely never left."""
+    where = f"{method} {path}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return APITimeoutError(f"Timed out connecting for {where}."), True
+    if isinstance(exc, asyncio.TimeoutError):
+        return APITimeoutError(f"Timed out waiting for the response to {where}."), False
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return APIConnectionError(f"Could not connect for {where}: {exc.os_error}."), True
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return APIConnectionError(f"The response to {where} was cut short."), False
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return APIConnectionError(f"The server closed the connection during {where}."), False
+    return APIConnectionError(f"Connection failed during {where}: {exc}."), False
+
+
+_NOT_RETRYABLE_CONNECT = (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)
+
+
+class Transport:
+    """Owns the session, the credential and the request pipeline of one client."""
+
+    def __init__(
+        self,
+        base_url: str,
+        chain: CredentialChain,
+        credential: Credential,
+        *,
+        connection_limit: int = 100,
+    ) -> None:
+        self.base_url = base_url
+        self._chain = chain
+        self._credential = credential
+        self._connection_limit = connection_limit
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._rotation_lock: asyncio.Lock | None = None
+        self.rate_limit = RateLimitInfo()
+        self._set_headers(credential)
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r}, credential={self._credential.provider!r})"
+
+    @property
+    def credential(self) -> Credential:
+        return self._credential
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def has_open_session(self) -> bool:
+        return self._session is not None and not self._session.closed
+
+    def _set_headers(self, credential: Credential) -> None:
+        self._credential = credential
+        self._secret = _Secret(credential.api_key)
+        self._headers: dict[str, str] = {
+            "X-Avala-Api-Key": self._secret,
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        loop = asyncio.get_running_loop()
+        if session is not None:
+            if self._loop is not loop:
+                raise AvalaError(
+                    "This AsyncClient was first used on another event loop; an aiohttp "
+                    "session is bound to one loop. Create one AsyncClient per event loop."
+                )
+            return session
+        if self._closed:
+            raise AvalaError("The client is closed; create a new one.")
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._connection_limit),
+            raise_for_status=False,
+        )
+        # aiohttp silently re-sends an idempotent request once when a pooled connection
+        # turns out stale. We own retries, so every attempt is ours and is counted.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        self._session, self._loop = session, loop
+        return session
+
+    async def close(self) -> None:
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+            # Let the transports' connection_lost callbacks run before the loop may end.
+            await asyncio.sleep(0)
+
+    async def _rotate_credential(self, rejected: Credential) -> bool:
+        """After a 401, ask the chain again; True if it now yields a different key."""
+        if self._rotation_lock is None:
+            self._rotation_lock = asyncio.Lock()
+        async with self._rotation_lock:
+            if self._credential is not rejected:
+                return True  # another request already rotated it
+            try:
+                fresh = await asyncio.get_running_loop().run_in_executor(None, self._chain.resolve)
+            except AvalaError:
+                return False
+            if fresh.api_key == rejected.api_key:
+                return False
+            log.info("Avala API key rejected; switched to a new key from %s", fresh.provider)
+            self._set_headers(fresh)
+            return True
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        options: RequestOptions,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Response:
+        """Send one logical request (with retries) and return the decoded 2xx response."""
+        session = self._get_session()
+        url_text = self.base_url + path
+        if params:
+            url_text += "?" + urlencode(params)
+        url = URL(url_text, encoded=True)
+        idempotent = method in IDEMPOTENT_METHODS
+        extra: dict[str, str] | None = None
+        if not idempotent:
+            extra = {"Idempotency-Key": f"avala-retry-{uuid.uuid4()}"}
+        debug = log.isEnabledFor(logging.DEBUG)
+        retries = 0
+        rotated = False
+        while True:
+            credential = self._credential
+            headers = self._headers if extra is None else {**self._headers, **extra}
+            started = time.monotonic() if debug else 0.0
+            delay: float | None = None
+            try:
+                async with session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=json_body,
+                    allow_redirects=False,
+                    timeout=options.client_timeout,
+                ) as resp:
+                    raw = await resp.read()
+                    status = resp.status
+                    resp_headers = resp.headers
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                error, never_sent = _connection_error(exc, method, path)
+                if debug:
+                    log.debug(
+                        "%s %s -> %s (attempt %d, %.1f ms)",
+                        method,
+                        path,
+                        type(exc).__name__,
+                        retries + 1,
+                        (time.monotonic() - started) * 1000,
+                    )
+                retryable = (idempotent or never_sent) and not isinstance(
+                    exc, _NOT_RETRYABLE_CONNECT
+                )
+                if not retryable or retries >= options.max_retries:
+                    error.retries_taken = retries
+                    raise error from exc
+                delay = backoff_delay(retries)
+            else:
+                request_id = resp_headers.get("x-request-id")
+                if debug:
+                    log.debug(
+                        "%s %s -> %d (attempt %d, %.1f ms, request_id=%s)",
+                        method,
+                        path,
+                        status,
+                        retries + 1,
+                        (time.monotonic() - started) * 1000,
+                        request_id,
+                    )
+                if "x-ratelimit-limit" in resp_headers:
+                    self.rate_limit = RateLimitInfo(
+                        resp_headers.get("x-ratelimit-limit"),
+                        resp_headers.get("x-ratelimit-remaining"),
+                        resp_headers.get("x-ratelimit-reset"),
+                    )
+                if 200 <= status < 300:
+                    data = _decode(raw, status, method, path, self._secret)
+                    return Response(data, status, request_id, retries)
+                if status == 401 and not rotated and await self._rotate_credential(credential):
+                    rotated = True
+                    continue
+                if retries < options.max_retries and should_retry_status(
+                    method, status, resp_headers
+                ):
+                    wait = parse_retry_after(resp_headers)
+                    if wait is None:
+                        delay = backoff_delay(retries)
+                    elif wait <= options.max_retry_after:
+                        delay = wait
+                if delay is None:
+                    raise make_status_error(
+                        status, resp.reason or "", resp_headers, raw, self._secret, retries
+                    )
+            retries += 1
+            await asyncio.sleep(delay)
+
+
+def _decode(raw: bytes, status: int, method: str, path: str, secret: str) -> Any:
+    if status == 204 or not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise APIResponseValidationError(
+            f"{method} {path} returned HTTP {status} with a body that is not JSON.",
+            status_code=status,
+            body=raw[:2000].decode("utf-8", "replace").replace(secret, "[redacted]"),
+        ) from None
+
+
+__all__ = [
+    "RateLimitInfo",
+    "RequestOptions",
+    "Response",
+    "Transport",
+    "backoff_delay",
+    "make_status_error",
+    "parse_retry_after",
+    "should_retry_status",
+]

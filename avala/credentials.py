@@ -1,0 +1,378 @@
+"""Where the API key comes from: a pluggable chain of credential providers.
+
+A provider has a stable ``name`` (``"explicit"``, ``"env:AVALA_API_KEY"``,
+``"dotenv:/app/.env"``, ``"file:/run/secrets/avala"``, ``"callable:get_secret"``) and a
+``get_api_key()`` method that either returns a key or raises :class:`CredentialUnavailable`
+when its source has nothing (the chain then asks the next provider). Any other exception
+means the source exists but is broken; the chain stops and reports that provider by name,
+so a later provider never hides a real failure.
+
+The default chain is: the explicit ``api_key=`` argument (if given, nothing else is
+consulted), then the ``AVALA_API_KEY`` environment variable, then ``AVALA_API_KEY`` in a
+``.env`` file in the working directory. Pass ``credentials=`` to a client to use your own
+provider or chain, e.g. a secret manager::
+
+    from avala import AsyncClient
+    from avala.credentials import CallableProvider
+
+    client = AsyncClient(credentials=CallableProvider(get_secret))
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import attrs
+from dotenv import dotenv_values
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "API_KEY_ENV",
+    "API_KEY_FILE_ENV",
+    "CallableProvider",
+    "Credential",
+    "CredentialChain",
+    "CredentialError",
+    "CredentialProvider",
+    "CredentialProviderError",
+    "CredentialUnavailable",
+    "CredentialsNotFoundError",
+    "DotenvProvider",
+    "EnvironmentProvider",
+    "ExplicitKeyProvider",
+    "FileProvider",
+    "default_chain",
+]
+
+API_KEY_ENV = "AVALA_API_KEY"
+API_KEY_FILE_ENV = "AVALA_API_KEY_FILE"
+_log = logging.getLogger("avala")
+
+
+class CredentialError(ConfigurationError):
+    """Base of credential failures; a :class:`ValueError`, raised while a client is built."""
+
+
+class CredentialUnavailable(Exception):
+    """Raised by a provider whose source holds no key; the chain moves on to the next one.
+
+    The reason must name the source (a variable name, a path), never a secret value.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@attrs.frozen
+class Attempt:
+    """One provider the chain asked, and why it had nothing."""
+
+    provider: str
+    reason: str
+
+
+class CredentialsNotFoundError(CredentialError):
+    """No provider in the chain produced a key.
+
+    Attributes:
+        attempts: Each provider tried and why it had nothing.
+    """
+
+    def __init__(self, attempts: Iterable[Attempt]) -> None:
+        self.attempts = tuple(attempts)
+        tried = "".join(f"\n  - {a.provider}: {a.reason}" for a in self.attempts)
+        super().__init__(
+            f"No Avala API key found. Pass api_key=..., set the {API_KEY_ENV} environment "
+            f"variable, or put {API_KEY_ENV}=... in a .env file. Tried:{tried or ' nothing'}"
+        )
+
+
+class CredentialProviderError(CredentialError):
+    """A provider failed (its source exists but could not be read); the chain stopped.
+
+    Attributes:
+        provider: The failing provider's name.
+    """
+
+    def __init__(self, provider: str, problem: str) -> None:
+        self.provider = provider
+        where = (
+            "The api_key argument"
+            if provider == "explicit"
+            else f"Credential provider {provider!r}"
+        )
+        super().__init__(f"{where} failed: {problem}")
+
+
+@runtime_checkable
+class CredentialProvider(Protocol):
+    """What a credential source implements."""
+
+    @property
+    def name(self) -> str:
+        """A short stable name naming the source (never the secret)."""
+        ...
+
+    def get_api_key(self) -> str:
+        """Return the key, or raise :class:`CredentialUnavailable` if the source is empty."""
+        ...
+
+
+class Credential:
+    """A resolved API key and the provider that supplied it. Its repr never shows the key."""
+
+    __slots__ = ("_api_key", "provider")
+
+    def __init__(self, api_key: str, provider: str) -> None:
+        self._api_key = api_key
+        self.provider = provider
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    def __repr__(self) -> str:
+        return f"Credential(provider={self.provider!r}, api_key='<redacted>')"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Credential)
+            and other._api_key == self._api_key
+            and other.provider == self.provider
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._api_key, self.provider))
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("Credential objects cannot be pickled: they hold a secret.")
+
+
+def check_api_key(raw: object, provider: str) -> str:
+    """Strip surrounding whitespace and validate a key; errors name the provider, not the key."""
+    if not isinstance(raw, str):
+        raise CredentialProviderError(
+            provider, f"it returned {type(raw).__name__}, expected the API key as a str."
+        )
+    key = raw.strip()
+    if not key:
+        raise CredentialProviderError(provider, "the API key is empty.")
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+        raise CredentialProviderError(
+            provider,
+            "the API key contains whitespace or control characters (such as a newline); "
+            "check how it was copied.",
+        )
+    return key
+
+
+class ExplicitKeyProvider:
+    """A key given directly, e.g. ``api_key=`` on the client."""
+
+    name = "explicit"
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    def __repr__(self) -> str:
+        return "ExplicitKeyProvider(api_key='<redacted>')"
+
+    def get_api_key(self) -> str:
+        return self._api_key
+
+
+class EnvironmentProvider:
+    """Reads an environment variable (``AVALA_API_KEY`` by default) at each resolution."""
+
+    def __init__(self, variable: str = API_KEY_ENV, environ: Mapping[str, str] | None = None):
+        self.variable = variable
+        self._environ = environ
+
+    @property
+    def name(self) -> str:
+        return f"env:{self.variable}"
+
+    def __repr__(self) -> str:
+        return f"EnvironmentProvider(variable={self.variable!r})"
+
+    def get_api_key(self) -> str:
+        environ = os.environ if self._environ is None else self._environ
+        value = environ.get(self.variable)
+        if value is None:
+            raise CredentialUnavailable(f"{self.variable} is not set")
+        if not value.strip():
+            raise CredentialUnavailable(f"{self.variable} is set but empty")
+        return value
+
+
+class DotenvProvider:
+    """Reads ``AVALA_API_KEY`` from a dotenv file without touching ``os.environ``.
+
+    Args:
+        path: The file; relative paths are taken from the working directory at resolution
+            time. Defaults to ``.env``.
+        variable: The variable to read from the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ".env", variable: str = API_KEY_ENV):
+        self.path = Path(path)
+        self.variable = variable
+
+    @property
+    def name(self) -> str:
+        return f"dotenv:{self.path}"
+
+    def __repr__(self) -> str:
+        return f"DotenvProvider(path={str(self.path)!r}, variable={self.variable!r})"
+
+    def get_api_key(self) -> str:
+        path = self.path if self.path.is_absolute() else Path.cwd() / self.path
+        if not path.is_file():
+            raise CredentialUnavailable(f"{path} not found")
+        value = dotenv_values(path, interpolate=False).get(self.variable)
+        if value is None or not value.strip():
+            raise CredentialUnavailable(f"{self.variable} not set in {path}")
+        return value
+
+
+class FileProvider:
+    """Reads the key from a file, re-read at every resolution (Kubernetes/Docker secrets).
+
+    Args:
+        path: The file holding the key. If omitted, the path is taken from the
+            ``AVALA_API_KEY_FILE`` environment variable at resolution time.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+    ) -> None:
+        self.path = None if path is None else Path(path)
+        self._environ = environ
+
+    @property
+    def name(self) -> str:
+        return f"file:{self.path}" if self.path is not None else f"file:${API_KEY_FILE_ENV}"
+
+    def __repr__(self) -> str:
+        return f"FileProvider(path={None if self.path is None else str(self.path)!r})"
+
+    def get_api_key(self) -> str:
+        path = self.path
+        if path is None:
+            environ = os.environ if self._environ is None else self._environ
+            configured = environ.get(API_KEY_FILE_ENV, "").strip()
+            if not configured:
+                raise CredentialUnavailable(f"{API_KEY_FILE_ENV} is not set")
+            path = Path(configured)
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CredentialUnavailable(f"{path} not found") from None
+
+
+class CallableProvider:
+    """Calls a function returning the key, e.g. one that reads a secret manager.
+
+    The function returns the key as a str, or ``None`` when it has none (the chain moves on).
+    An exception from it stops the chain and is reported with this provider's name.
+    """
+
+    def __init__(self, func: Callable[[], str | None], name: str | None = None) -> None:
+        self._func = func
+        self._name = name or getattr(func, "__qualname__", None) or type(func).__name__
+
+    @property
+    def name(self) -> str:
+        return f"callable:{self._name}"
+
+    def __repr__(self) -> str:
+        return f"CallableProvider(name={self._name!r})"
+
+    def get_api_key(self) -> str:
+        value = self._func()
+        if value is None:
+            raise CredentialUnavailable("returned None")
+        return value
+
+
+class CredentialChain:
+    """Asks providers in order; the first key wins.
+
+    A provider raising :class:`CredentialUnavailable` is skipped (and listed in the final
+    error); any other exception stops the chain as a :class:`CredentialProviderError`.
+    """
+
+    def __init__(self, providers: Iterable[CredentialProvider]) -> None:
+        self.providers: tuple[CredentialProvider, ...] = tuple(providers)
+        for p in self.providers:
+            if not isinstance(p, CredentialProvider):
+                raise TypeError(
+                    f"credentials: {p!r} is not a credential provider (it needs a `name` "
+                    "and a `get_api_key()` method)."
+                )
+
+    @property
+    def name(self) -> str:
+        return "chain(" + ", ".join(p.name for p in self.providers) + ")"
+
+    def __repr__(self) -> str:
+        return f"CredentialChain({list(self.providers)!r})"
+
+    def resolve(self) -> Credential:
+        """Return the first key found, recording which provider supplied it."""
+        attempts: list[Attempt] = []
+        for provider in self.providers:
+            name = provider.name
+            try:
+                raw = provider.get_api_key()
+            except CredentialUnavailable as exc:
+                attempts.append(Attempt(name, exc.reason))
+                continue
+            except CredentialError:
+                raise
+            except Exception as exc:
+                raise CredentialProviderError(name, f"{type(exc).__name__}: {exc}") from exc
+            credential = Credential(check_api_key(raw, name), name)
+            _log.debug("Avala API key taken from %s", name)
+            return credential
+        raise CredentialsNotFoundError(attempts)
+
+    def get_api_key(self) -> str:
+        return self.resolve().api_key
+
+
+def default_chain(api_key: str | None = None) -> CredentialChain:
+    """The chain clients use when given no ``credentials=``.
+
+    An explicit key wins outright; otherwise ``AVALA_API_KEY``, then ``.env``.
+    """
+    if api_key is not None:
+        return CredentialChain([ExplicitKeyProvider(api_key)])
+    return CredentialChain([EnvironmentProvider(), DotenvProvider()])
+
+
+def build_chain(
+    api_key: str | None,
+    credentials: CredentialProvider | Iterable[CredentialProvider] | None,
+) -> CredentialChain:
+    """The chain for a client's ``api_key=`` / ``credentials=`` arguments."""
+    if api_key is not None and credentials is not None:
+        raise ConfigurationError(
+            "Pass either api_key= or credentials=, not both: an explicit key would make the "
+            "providers unreachable."
+        )
+    if credentials is None:
+        return default_chain(api_key)
+    if isinstance(credentials, CredentialChain):
+        return credentials
+    if isinstance(credentials, CredentialProvider):
+        return CredentialChain([credentials])
+    if isinstance(credentials, (str, bytes)):
+        raise TypeError("credentials= takes provider objects; pass a key string as api_key=.")
+    return CredentialChain(credentials)

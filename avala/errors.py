@@ -1,0 +1,179 @@
+"""The exception tree of the Avala SDK.
+
+Every error the SDK raises on purpose derives from :class:`AvalaError`, which carries
+``.message``, ``.status_code`` and ``.body``. HTTP failures map to one subclass per status
+family; network failures become :class:`APIConnectionError` / :class:`APITimeoutError`, so no
+raw aiohttp or asyncio exception escapes a client call. Configuration problems found while a
+client is built (no API key, a bad base URL) are :class:`ConfigurationError`, which is also a
+:class:`ValueError`.
+
+The API key never appears in any message, ``repr`` or ``body``: response bodies are scrubbed
+of the key before they are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "AvalaError",
+    "ConfigurationError",
+    "ConflictError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitError",
+    "RedirectError",
+    "ServerError",
+    "ValidationError",
+]
+
+
+class AvalaError(Exception):
+    """Base class of every error raised by the SDK.
+
+    Attributes:
+        message: A human-readable description. For HTTP errors it is the server's own
+            ``detail`` text when the server sent one.
+        status_code: The HTTP status, or ``None`` when no response was received.
+        body: The decoded response body (a dict, list or str), or ``None``.
+        retries_taken: How many retries the client made before giving up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        body: Any = None,
+        retries_taken: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.body = body
+        self.retries_taken = retries_taken
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        if self.status_code is None:
+            return f"{type(self).__name__}({self.message!r})"
+        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code})"
+
+
+class ConfigurationError(AvalaError, ValueError):
+    """The client was given settings it cannot use (raised while the client is built)."""
+
+
+class APIStatusError(AvalaError):
+    """The server answered with a status outside 2xx.
+
+    Attributes:
+        request_id: The server's ``X-Request-Id`` for this response, if it sent one.
+        code: A machine-readable error code from the body (``code`` or ``error.code``).
+        doc_url: A documentation link from the body, if any.
+        headers: The response headers (the request's own headers are never kept).
+    """
+
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        retries_taken: int = 0,
+        request_id: str | None = None,
+        code: str | None = None,
+        doc_url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, body=body, retries_taken=retries_taken)
+        self.request_id = request_id
+        self.code = code
+        self.doc_url = doc_url
+        self.headers: Mapping[str, str] = dict(headers) if headers is not None else {}
+
+
+class RedirectError(APIStatusError):
+    """The server answered with a 3xx. Redirects are never followed, so the API key is never
+    sent anywhere but the configured base URL.
+
+    Attributes:
+        location: The ``Location`` the server pointed to, if any.
+    """
+
+    def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
+
+
+class ValidationError(APIStatusError):
+    """400 or 422: the request was rejected as invalid.
+
+    Attributes:
+        errors: Field errors as ``{field: [messages]}``; non-field errors are under
+            ``"non_field_errors"``. Empty when the server gave none.
+    """
+
+    def __init__(
+        self, message: str, *, errors: Mapping[str, list[str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.errors: dict[str, list[str]] = dict(errors or {})
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, invalid, expired or revoked.
+
+    ``.message`` is the server's ``detail`` exactly, e.g. ``"Invalid API key."``,
+    ``"API key has expired."`` or ``"Authentication credentials were not provided."``.
+    """
+
+
+class ForbiddenError(APIStatusError):
+    """403: the key is valid but lacks the scope, organization or plan for this call."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the object does not exist, or the key cannot see it."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the current state of the object."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: Seconds the server asked us to wait (from ``Retry-After``), or ``None``.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+class APIConnectionError(AvalaError):
+    """No usable response arrived: the connection failed, was reset or the body was cut short."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request did not complete within the configured timeout."""
+
+
+class APIResponseValidationError(AvalaError):
+    """A 2xx response body could not be decoded or did not match the expected model."""

@@ -1,0 +1,265 @@
+"""Cursor pages and lazy auto-pagination, for both surfaces.
+
+``await client.datasets.list()`` gives one :class:`AsyncPage`; ``async for d in
+client.datasets.list()`` walks every item of every page, one request per page, holding one
+page at a time. The sync facade wraps these as :class:`SyncPage` / :class:`SyncPaginator`,
+crossing to the client's event-loop thread once per page, never once per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
+from typing import Any, Generic, Protocol, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Fetches one page given the cursor query parameters ({} for the first page).
+PageFetcher = Callable[[Mapping[str, str]], Awaitable["AsyncPage[T]"]]
+
+
+class Caller(Protocol):
+    """Runs an async callable to completion from synchronous code (the sync facade's portal)."""
+
+    def __call__(self, func: Callable[[], Awaitable[R]], /) -> R: ...
+
+
+__all__ = [
+    "AsyncPage",
+    "AsyncPaginator",
+    "Caller",
+    "SyncPage",
+    "SyncPaginator",
+    "cursor_params",
+]
+
+
+def cursor_params(url: str | None) -> dict[str, str] | None:
+    """The query parameter that selects the page a ``next``/``previous`` URL points to.
+
+    DRF cursor pagination puts it in ``cursor``; page-number endpoints use ``page``. The
+    parameter keeps its own name, so page-number endpoints are paged correctly too.
+    """
+    if not url:
+        return None
+    query = parse_qs(urlsplit(url).query)
+    for name in ("cursor", "page"):
+        values = query.get(name)
+        if values:
+            return {name: values[0]}
+    return None
+
+
+class AsyncPage(Generic[T]):
+    """One page of a list: its items and the way to the next page.
+
+    Iterating a page yields only its own items; iterate the paginator to walk every page.
+
+    Attributes:
+        items: The page's items.
+        next_cursor: The cursor of the next page, or None on the last page.
+        previous_cursor: The cursor of the previous page, or None on the first.
+        request_id: The server's request id for this page.
+        retries_taken: How many retries fetching this page took.
+    """
+
+    __slots__ = (
+        "_fetch",
+        "_next",
+        "items",
+        "next_cursor",
+        "previous_cursor",
+        "request_id",
+        "retries_taken",
+    )
+
+    def __init__(
+        self,
+        items: list[T],
+        *,
+        next_url: str | None,
+        previous_url: str | None,
+        fetch: PageFetcher[T],
+        request_id: str | None = None,
+        retries_taken: int = 0,
+    ) -> None:
+        self.items = items
+        self._fetch = fetch
+        self._next = cursor_params(next_url)
+        previous = cursor_params(previous_url)
+        self.next_cursor = None if self._next is None else next(iter(self._next.values()))
+        self.previous_cursor = None if previous is None else next(iter(previous.values()))
+        self.request_id = request_id
+        self.retries_taken = retries_taken
+
+    @property
+    def has_more(self) -> bool:
+        """Whether a next page exists."""
+        return self._next is not None
+
+    def has_next_page(self) -> bool:
+        """Whether a next page exists (same as :attr:`has_more`)."""
+        return self._next is not None
+
+    async def get_next_page(self) -> AsyncPage[T]:
+        """Fetch the next page, with the same filters.
+
+        Raises:
+            LookupError: this is the last page (check :attr:`has_more` first).
+        """
+        if self._next is None:
+            raise LookupError(
+                "This is the last page; check page.has_more before asking for the next one."
+            )
+        return await self._fetch(self._next)
+
+    async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
+        """This page, then every following page."""
+        page: AsyncPage[T] = self
+        yield page
+        while page._next is not None:
+            page = await page._fetch(page._next)
+            yield page
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> T:
+        return self.items[index]
+
+    def __repr__(self) -> str:
+        return f"AsyncPage(items={len(self.items)}, has_more={self.has_more})"
+
+
+class AsyncPaginator(Generic[T]):
+    """What a ``list`` method returns: await it for the first page, or iterate every item.
+
+    ``page = await client.datasets.list()`` sends one request; ``async for d in
+    client.datasets.list():`` sends one request per page, lazily, as items are consumed.
+    """
+
+    __slots__ = ("_fetch",)
+
+    def __init__(self, fetch: PageFetcher[T]) -> None:
+        self._fetch = fetch
+
+    async def first_page(self) -> AsyncPage[T]:
+        """Fetch the first page."""
+        return await self._fetch({})
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
+        return self.first_page().__await__()
+
+    async def pages(self) -> AsyncIterator[AsyncPage[T]]:
+        """Every page, fetched lazily."""
+        page = await self._fetch({})
+        async for p in page.iter_pages():
+            yield p
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page: AsyncPage[T] | None = await self._fetch({})
+        while page is not None:
+            for item in page.items:
+                yield item
+            page = await page._fetch(page._next) if page._next is not None else None
+
+    def __repr__(self) -> str:
+        return "AsyncPaginator()"
+
+
+class SyncPage(Generic[T]):
+    """A page seen from the sync facade; same attributes as :class:`AsyncPage`."""
+
+    __slots__ = ("_call", "_page")
+
+    def __init__(self, page: AsyncPage[T], call: Caller) -> None:
+        self._page = page
+        self._call = call
+
+    @property
+    def items(self) -> list[T]:
+        return self._page.items
+
+    @property
+    def next_cursor(self) -> str | None:
+        return self._page.next_cursor
+
+    @property
+    def previous_cursor(self) -> str | None:
+        return self._page.previous_cursor
+
+    @property
+    def request_id(self) -> str | None:
+        return self._page.request_id
+
+    @property
+    def retries_taken(self) -> int:
+        return self._page.retries_taken
+
+    @property
+    def has_more(self) -> bool:
+        return self._page.has_more
+
+    def has_next_page(self) -> bool:
+        return self._page.has_more
+
+    def get_next_page(self) -> SyncPage[T]:
+        """Fetch the next page (one request).
+
+        Raises:
+            LookupError: this is the last page.
+        """
+        return SyncPage(self._call(self._page.get_next_page), self._call)
+
+    def iter_pages(self) -> Iterator[SyncPage[T]]:
+        """This page, then every following page."""
+        page: SyncPage[T] = self
+        yield page
+        while page.has_more:
+            page = page.get_next_page()
+            yield page
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._page.items)
+
+    def __len__(self) -> int:
+        return len(self._page.items)
+
+    def __getitem__(self, index: int) -> T:
+        return self._page.items[index]
+
+    def __repr__(self) -> str:
+        return f"SyncPage(items={len(self._page.items)}, has_more={self.has_more})"
+
+
+class SyncPaginator(Generic[T]):
+    """What a sync ``list`` method returns: iterate it for every item, lazily.
+
+    ``for d in client.datasets.list():`` sends one request per page as items are consumed.
+    ``client.datasets.list().first_page()`` gives a single :class:`SyncPage`.
+    """
+
+    __slots__ = ("_call", "_paginator")
+
+    def __init__(self, paginator: AsyncPaginator[T], call: Caller) -> None:
+        self._paginator = paginator
+        self._call = call
+
+    def first_page(self) -> SyncPage[T]:
+        """Fetch the first page (one request)."""
+        return SyncPage(self._call(self._paginator.first_page), self._call)
+
+    def pages(self) -> Iterator[SyncPage[T]]:
+        """Every page, fetched lazily."""
+        return self.first_page().iter_pages()
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.pages():
+            yield from page._page.items
+
+    def __repr__(self) -> str:
+        return "SyncPaginator()"

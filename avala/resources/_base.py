@@ -1,0 +1,145 @@
+"""What every resource shares: path building, requests through the client's transport,
+page construction and polling. Resources declare verb, path, query, body and model;
+they never touch aiohttp, headers or status codes."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from .._serde import converter, structure
+from ..errors import APIResponseValidationError
+from ..pagination import AsyncPage, AsyncPaginator
+
+if TYPE_CHECKING:
+    from .._client import AsyncClient
+
+T = TypeVar("T")
+
+
+def segment(name: str, value: object) -> str:
+    """Percent-encode a caller-supplied id as exactly one path segment.
+
+    ``/``, ``?``, ``#`` and ``%`` are encoded, so no value can reach another endpoint;
+    empty values and the dot segments ``.`` and ``..`` are refused.
+
+    Raises:
+        TypeError: ``value`` is not a str.
+        ValueError: ``value`` is empty, ``.`` or ``..``.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}.")
+    if value in ("", ".", ".."):
+        raise ValueError(f"{name} must be a non-empty id, not {value!r}.")
+    return quote(value, safe="")
+
+
+def query(**params: Any) -> dict[str, str]:
+    """Query parameters with None dropped and bools spelled ``true``/``false``."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+def check_limit(limit: int | None) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be a positive int (items per page), got {limit!r}.")
+    return limit
+
+
+def check_seconds(name: str, value: float, *, allow_zero: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}.")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}.")
+    return float(value)
+
+
+class AsyncResource:
+    """Base of the async resource classes; holds the owning client."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def _get(self, path: str, model: type[T]) -> T:
+        client = self._client
+        response = await client._transport.request("GET", path, client._options)
+        return structure(response.data, model)
+
+    async def _post(self, path: str, model: type[T], body: Mapping[str, Any]) -> T:
+        client = self._client
+        response = await client._transport.request(
+            "POST", path, client._options, json_body=dict(body)
+        )
+        return structure(response.data, model)
+
+    def _list(self, path: str, model: type[T], params: dict[str, str]) -> AsyncPaginator[T]:
+        client = self._client
+        hook = converter.get_structure_hook(model)
+
+        async def fetch(cursor: Mapping[str, str]) -> AsyncPage[T]:
+            response = await client._transport.request(
+                "GET", path, client._options, params={**params, **cursor} if cursor else params
+            )
+            data = response.data
+            try:
+                results = data["results"]
+                items = [hook(item, model) for item in results]
+                next_url, previous_url = data.get("next"), data.get("previous")
+            except Exception as exc:
+                raise APIResponseValidationError(
+                    f"GET {path} did not return a page of {model.__name__} "
+                    f"({{next, previous, results}}): {exc}",
+                    body=data,
+                ) from exc
+            return AsyncPage(
+                items,
+                next_url=next_url,
+                previous_url=previous_url,
+                fetch=fetch,
+                request_id=response.request_id,
+                retries_taken=response.retries_taken,
+            )
+
+        return AsyncPaginator(fetch)
+
+
+async def poll(
+    fetch: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    status_of: Callable[[T], str | None],
+    *,
+    what: str,
+    interval: float,
+    timeout: float,
+    on_poll: Callable[[T], object] | None,
+) -> T:
+    """Fetch until ``done``; raise the built-in ``TimeoutError`` naming the last status."""
+    interval = check_seconds("interval", interval, allow_zero=False)
+    timeout = check_seconds("timeout", timeout, allow_zero=True)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        current = await fetch()
+        if done(current):
+            return current
+        if on_poll is not None:
+            on_poll(current)
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise TimeoutError(f"{what} within {timeout:g}s (last status: {status_of(current)}).")
+        await asyncio.sleep(min(interval, remaining))
