@@ -237,29 +237,46 @@ class SyncPage(Generic[T]):
 
 
 class SyncPaginator(Generic[T]):
-    """What a sync ``list`` method returns: iterate it for every item, lazily.
+    """What a sync ``list`` method returns: the first page, fetched by the call itself, and
+    lazy iteration over every item of every page.
 
-    ``for d in client.datasets.list():`` sends one request per page as items are consumed.
-    ``client.datasets.list().first_page()`` gives a single :class:`SyncPage`.
+    ``client.datasets.list()`` sends one request (so an invalid key raises right there);
+    ``for d in client.datasets.list():`` sends one more request per page, as items are
+    consumed. ``.first_page()`` gives the first :class:`SyncPage` without another request.
     """
 
-    __slots__ = ("_call", "_paginator")
+    __slots__ = ("_call", "_first")
 
     def __init__(self, paginator: AsyncPaginator[T], call: Caller) -> None:
-        self._paginator = paginator
         self._call = call
+        self._first = SyncPage(call(paginator.first_page), call)
 
     def first_page(self) -> SyncPage[T]:
-        """Fetch the first page (one request)."""
-        return SyncPage(self._call(self._paginator.first_page), self._call)
+        """The first page (already fetched)."""
+        return self._first
+
+    @property
+    def items(self) -> list[T]:
+        """The first page's items."""
+        return self._first.items
+
+    @property
+    def has_more(self) -> bool:
+        """Whether pages follow the first."""
+        return self._first.has_more
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor of the second page, or None."""
+        return self._first.next_cursor
 
     def pages(self) -> Iterator[SyncPage[T]]:
-        """Every page, fetched lazily."""
-        return self.first_page().iter_pages()
+        """Every page, from the first; later pages are fetched lazily."""
+        return self._first.iter_pages()
 
     def __iter__(self) -> Iterator[T]:
-        for page in self.pages():
+        for page in self._first.iter_pages():
             yield from page._page.items
 
     def __repr__(self) -> str:
-        return "SyncPaginator()"
+        return f"SyncPaginator(first_page={self._first!r})"

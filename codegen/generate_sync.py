@@ -382,6 +382,8 @@ def render() -> dict[Path, str]:
 
 def ruff_format(path: Path, content: str) -> str:
     cmd = [sys.executable, "-m", "ruff"]
+    # Format as the file in the package, so the project's settings apply wherever it goes.
+    path = PACKAGE / "_sync" / path.name
     fix = subprocess.run(
         [
             *cmd,
@@ -413,6 +415,11 @@ def ruff_format(path: Path, content: str) -> str:
     return done.stdout
 
 
+def shown(path: Path) -> str:
+    """A path relative to the repository when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def existing_files() -> set[Path]:
     if not OUT_DIR.exists():
         return set()
@@ -424,7 +431,7 @@ def generate(*, check: bool) -> list[str]:
     files = render()
     problems: list[str] = []
     for path in sorted(existing_files() - set(files)):
-        problems.append(f"stale file not produced by the generator: {path.relative_to(ROOT)}")
+        problems.append(f"stale file not produced by the generator: {shown(path)}")
         if not check:
             path.unlink()
     for path, content in files.items():
@@ -432,7 +439,7 @@ def generate(*, check: bool) -> list[str]:
         if current == content:
             continue
         if check:
-            rel = str(path.relative_to(ROOT))
+            rel = shown(path)
             diff = difflib.unified_diff(
                 (current or "").splitlines(keepends=True),
                 content.splitlines(keepends=True),

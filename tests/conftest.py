@@ -67,5 +67,3 @@ def local_env(monkeypatch: pytest.MonkeyPatch, server: ServerHandle) -> ServerHa
     monkeypatch.setenv("AVALA_API_KEY", server.api_key)
     server.state.faults.clear()
     return server
-
-

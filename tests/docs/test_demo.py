@@ -1,0 +1,24 @@
+"""The README's first command runs the demo; it must work and say what it promises."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def test_demo_runs_the_seed_flows() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVALA_")}
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "avala.demo"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    out = done.stdout
+    assert "key from: env:AVALA_API_KEY" in out
+    assert "Highway LiDAR" in out and "auto-pagination walked 4 datasets" in out
+    assert "Authentication failed: Invalid API key." in out
+    assert "No Avala API key found" in out
+    assert "finished: exported" in out
+    assert "avk_" not in out  # the key is never printed
