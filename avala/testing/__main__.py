@@ -1,0 +1,77 @@
+"""``python -m avala.testing``: run the Avala test server until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from ._runner import check_host, start_server
+from ._state import DEMO_API_KEY, ServerState
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m avala.testing",
+        description="Serve a slice of the Avala API from memory, for demos, tests and benchmarks.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port, 0 = any (default: 8000)")
+    parser.add_argument(
+        "--bench-items",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add the generated dataset bench/bench with N items (default: 0)",
+    )
+    parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    return parser
+
+
+async def _serve_until_signalled(host: str, port: int, bench_items: int) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
+            loop.add_signal_handler(sig, stop.set)
+    state = ServerState(bench_items=bench_items, record_requests=False)
+    try:
+        runner, bound = await start_server(state, host, port)
+    except OSError as exc:
+        print(f"error: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        shown = f"[{host}]" if ":" in host else host
+        print(f"Avala test server listening on http://{shown}:{bound}/api/v1", flush=True)
+        print(f"Demo API key: {DEMO_API_KEY}", flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, serve until SIGINT/SIGTERM, and return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.bench_items < 0:
+        parser.error("--bench-items must be >= 0")
+    try:
+        check_host(args.host, args.allow_remote)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        return asyncio.run(_serve_until_signalled(args.host, args.port, args.bench_items))
+    except KeyboardInterrupt:  # a signal before the handlers were installed, or Windows
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

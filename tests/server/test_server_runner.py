@@ -1,0 +1,166 @@
+"""Runners of the bundled test server: serve() on a thread, serve_async(), and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+import avala.testing
+from avala.testing import DEMO_API_KEY, EXPIRED_API_KEY, ServerState, serve, serve_async
+
+REPO_ROOT = Path(avala.testing.__file__).resolve().parents[2]
+
+
+def test_serve_from_sync_code() -> None:
+    before = threading.active_count()
+    with serve() as handle:
+        assert handle.host == "127.0.0.1" and handle.port > 0
+        assert handle.base_url == f"http://127.0.0.1:{handle.port}/api/v1"
+        assert handle.api_key == DEMO_API_KEY
+        assert handle.expired_api_key == EXPIRED_API_KEY
+        request = urllib.request.Request(
+            handle.url("/users/me/projects/"), headers={"X-Avala-Api-Key": handle.api_key}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+            assert len(json.load(response)["results"]) == 3
+    assert threading.active_count() == before
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", handle.port), 1):
+        pass
+
+
+async def test_serve_from_async_code() -> None:
+    with serve(bench_items=10) as handle:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                handle.url("/datasets/bench/bench/items/"),
+                headers={"X-Avala-Api-Key": handle.api_key},
+            ) as response,
+        ):
+            assert len((await response.json())["results"]) == 10
+
+
+async def test_serve_async_handle() -> None:
+    state = ServerState(seed=False)
+    async with serve_async(state=state) as handle:
+        assert handle.state is state
+        assert handle.origin == f"http://127.0.0.1:{handle.port}"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                handle.url("/datasets/"), headers={"X-Avala-Api-Key": handle.api_key}
+            ) as response,
+        ):
+            assert (await response.json())["results"] == []
+
+
+async def test_ipv6_loopback() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        async with serve_async(host="::1") as handle:
+            assert handle.base_url == f"http://[::1]:{handle.port}/api/v1"
+    except OSError:
+        pytest.skip("IPv6 loopback unavailable")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1", "example.com"])
+def test_non_loopback_hosts_are_refused(host: str) -> None:
+    with pytest.raises(ValueError, match="loopback"), serve(host=host):
+        pass
+
+
+def test_state_and_bench_items_are_exclusive() -> None:
+    with pytest.raises(ValueError), serve(state=ServerState(), bench_items=5):
+        pass
+
+
+def test_port_in_use_raises_from_serve() -> None:
+    with serve() as first, pytest.raises(OSError), serve(port=first.port):
+        pass
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+async def _start_cli(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "avala.testing",
+        *args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    lines = []
+    try:
+        for _ in range(2):
+            raw = await asyncio.wait_for(proc.stdout.readline(), 30)
+            lines.append(raw.decode().rstrip("\n"))
+    except BaseException:
+        proc.kill()
+        await proc.communicate()
+        raise
+    return proc, lines
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_cli(sig: signal.Signals) -> None:
+    proc, lines = await _start_cli("--port", "0", "--bench-items", "50")
+    try:
+        match = re.fullmatch(
+            r"Avala test server listening on (http://127\.0\.0\.1:\d+/api/v1)", lines[0]
+        )
+        assert match, lines
+        assert lines[1] == f"Demo API key: {DEMO_API_KEY}"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                match.group(1) + "/datasets/bench/bench/", headers={"X-Avala-Api-Key": DEMO_API_KEY}
+            ) as response,
+        ):
+            assert response.status == 200
+            assert (await response.json())["item_count"] == 50
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(sig)
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0
+    assert stdout == b""
+    assert b"Traceback" not in stderr and stderr == b""
+
+
+async def test_cli_refuses_remote_host() -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "avala.testing",
+        "--host",
+        "0.0.0.0",
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"loopback" in stderr
