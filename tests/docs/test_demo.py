@@ -11,7 +11,10 @@ def test_demo_runs_the_seed_flows() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVALA_")}
     done = subprocess.run(
         [sys.executable, "-W", "error", "-m", "avala.demo"],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
