@@ -27,7 +27,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package and the generator."""
     session.install("-e", ".[dev]")
-    session.run("mypy", "--strict", "avala", "codegen")
+    session.run("mypy", "--strict", "avala", "codegen", "tests/typing")
 
 
 @nox.session
