@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -18,8 +19,13 @@ _TRUTHY = frozenset({"1", "true", "yes", "on"})
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
+_USERINFO = re.compile(r"^([^:/?#]*://)[^/?#]*@")
+
+
 def _fail(source: str, value: str, problem: str, fix: str) -> ConfigurationError:
-    return ConfigurationError(f"Invalid base_url from {source} ({value!r}): {problem}. {fix}")
+    # A "user:password@" part is masked: error messages end up in logs.
+    shown = _USERINFO.sub(r"\1[redacted]@", value)
+    return ConfigurationError(f"Invalid base_url from {source} ({shown!r}): {problem}. {fix}")
 
 
 def resolve_base_url(base_url: str | None, environ: Mapping[str, str] | None = None) -> str:

@@ -305,7 +305,8 @@ class CredentialChain:
     """Asks providers in order; the first key wins.
 
     A provider raising :class:`CredentialUnavailable` is skipped (and listed in the final
-    error); any other exception stops the chain as a :class:`CredentialProviderError`.
+    error), as is a nested chain that found nothing; any other exception stops the chain as
+    a :class:`CredentialProviderError`.
     """
 
     def __init__(self, providers: Iterable[CredentialProvider]) -> None:
@@ -333,6 +334,9 @@ class CredentialChain:
                 raw = provider.get_api_key()
             except CredentialUnavailable as exc:
                 attempts.append(Attempt(name, exc.reason))
+                continue
+            except CredentialsNotFoundError as exc:  # a nested chain that found nothing
+                attempts.extend(exc.attempts)
                 continue
             except CredentialError:
                 raise

@@ -100,6 +100,9 @@ class AsyncResource:
                 results = data["results"]
                 items = [hook(item, model) for item in results]
                 next_url, previous_url = data.get("next"), data.get("previous")
+                for link in (next_url, previous_url):
+                    if link is not None and not isinstance(link, str):
+                        raise TypeError(f"next/previous must be URLs, got {link!r}")
             except Exception as exc:
                 raise APIResponseValidationError(
                     f"GET {path} did not return a page of {model.__name__} "
