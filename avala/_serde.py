@@ -7,6 +7,8 @@ models cover what the server sends.
 
 from __future__ import annotations
 
+import re
+import sys
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -20,11 +22,21 @@ _ANY_DICT = dict[str, Any]
 _ANY_LIST = list[dict[str, Any]]
 
 
+_FRACTION = re.compile(r"\.(\d+)")
+_OLD_FROMISOFORMAT = sys.version_info < (3, 11)
+
+
+def _six_digits(match: re.Match[str]) -> str:
+    return "." + (match.group(1) + "000000")[:6]
+
+
 def _parse_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
         text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+        if _OLD_FROMISOFORMAT:  # 3.10 accepts only 3 or 6 fractional digits
+            text = _FRACTION.sub(_six_digits, text, count=1)
         parsed = datetime.fromisoformat(text)
     else:
         raise TypeError(f"expected an ISO 8601 timestamp, got {type(value).__name__}")

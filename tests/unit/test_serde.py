@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -264,3 +265,27 @@ async def test_client_list_item_missing_field_is_a_response_validation_error(
     http.get(url("/users/me/projects/"), payload=page([{"uid": "p-1"}]))
     with pytest.raises(APIResponseValidationError):
         await no_retry.projects.list()
+
+
+@pytest.mark.parametrize("old_parser", [False, True])
+@pytest.mark.parametrize(
+    ("text", "micro", "offset_hours"),
+    [
+        ("2025-01-06T09:00:00.12Z", 120000, 0),
+        ("2025-01-06T09:00:00.1234567+02:00", 123456, 2),
+        ("2025-01-06T09:00:00.5z", 500000, 0),
+    ],
+)
+def test_odd_fraction_lengths_parse_on_every_python(
+    monkeypatch: pytest.MonkeyPatch, old_parser: bool, text: str, micro: int, offset_hours: int
+) -> None:
+    import datetime as dt
+
+    import avala._serde as serde
+
+    monkeypatch.setattr(serde, "_OLD_FROMISOFORMAT", old_parser)
+    if not old_parser and sys.version_info < (3, 11):
+        pytest.skip("3.10's fromisoformat needs the normalisation")
+    parsed = serde._parse_datetime(text, dt.datetime)
+    assert parsed.microsecond == micro
+    assert parsed.utcoffset() == dt.timedelta(hours=offset_hours)
