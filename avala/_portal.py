@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 _CLOSE_TIMEOUT = 10.0
+_WAKE_INTERVAL = 0.25
 # Objects that belong to a parent process's loop thread; kept alive in a forked child so
 # their finalizers (which would touch a loop that does not exist here) never run.
 _abandoned: list[object] = []
@@ -106,7 +107,8 @@ class Portal:
     def call(self, func: Callable[[], Awaitable[R]]) -> R:
         """Run ``func()`` on the loop thread and wait for it: one thread hop.
 
-        If the wait is interrupted (KeyboardInterrupt), the task on the loop is cancelled.
+        If the wait is interrupted (KeyboardInterrupt), the task on the loop is cancelled;
+        the interruption is noticed within ``_WAKE_INTERVAL`` seconds.
         """
         loop = self._loop
         portal = loop.portal
@@ -114,7 +116,14 @@ class Portal:
             portal = self._refuse()
         future: Future[R] = portal.start_task_soon(func)
         try:
-            return future.result()
+            while True:
+                try:
+                    # Wake up now and then: a pending Ctrl-C (or _thread.interrupt_main())
+                    # is only delivered between bytecodes, never inside a blocking wait.
+                    return future.result(_WAKE_INTERVAL)
+                except FutureTimeout as exc:
+                    if future.done() and future.exception() is exc:
+                        raise  # the call itself raised TimeoutError
         except BaseException:
             future.cancel()
             raise

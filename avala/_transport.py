@@ -117,7 +117,8 @@ class Response(NamedTuple):
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the server asks us to wait (``retry-after-ms``, then ``Retry-After`` in
-    seconds or as an HTTP-date), or None when absent, unparsable or negative."""
+    seconds or as an HTTP-date), or None when absent, unparsable or negative. A date in the
+    past means "now" (0)."""
     raw_ms = headers.get("retry-after-ms")
     if raw_ms is not None:
         try:
@@ -157,7 +158,7 @@ def should_retry_status(method: str, status: int, headers: Mapping[str, str]) ->
 
     ``x-should-retry: true/false`` from the server wins. Otherwise 408, 409, 429 and 5xx are
     retried for idempotent methods; POST and PATCH only where the server cannot have acted
-    on the request (429, or 503 with ``Retry-After``).
+    on the request (429, or 503 with ``Retry-After`` or ``retry-after-ms``).
     """
     hint = headers.get("x-should-retry")
     if hint is not None:
@@ -169,7 +170,9 @@ def should_retry_status(method: str, status: int, headers: Mapping[str, str]) ->
         return False
     if method in IDEMPOTENT_METHODS:
         return True
-    return status == 429 or (status == 503 and "retry-after" in headers)
+    return status == 429 or (
+        status == 503 and ("retry-after" in headers or "retry-after-ms" in headers)
+    )
 
 
 def _summarise_fields(errors: Mapping[str, list[str]]) -> str:
@@ -220,7 +223,7 @@ def make_status_error(
         error = body.get("error")
         if isinstance(detail, str):
             message = detail
-        elif detail is not None:
+        elif detail:
             fields = _field_errors(detail)
         elif isinstance(error, dict):
             if isinstance(error.get("message"), str):
@@ -230,7 +233,7 @@ def make_status_error(
             if error.get("details"):
                 fields = _field_errors(error["details"])
         else:
-            fields = _field_errors(body)
+            fields = _field_errors({k: v for k, v in body.items() if v is not None})
         if isinstance(body.get("code"), str):
             code = body["code"]
         if isinstance(body.get("doc_url"), str):
@@ -468,7 +471,12 @@ class Transport:
                         resp_headers.get("x-ratelimit-reset"),
                     )
                 if 200 <= status < 300:
-                    data = _decode(raw, status, method, path, self._secret)
+                    try:
+                        data = _decode(raw, status, method, path, self._secret)
+                    except APIResponseValidationError as invalid:
+                        invalid.retries_taken = retries
+                        del raw  # may echo the key: keep it out of tracebacks with locals
+                        raise
                     return Response(data, status, request_id, retries)
                 if status == 401 and not rotated and await self._rotate_credential(credential):
                     rotated = True
@@ -482,9 +490,11 @@ class Transport:
                     elif wait <= options.max_retry_after:
                         delay = wait
                 if delay is None:
-                    raise make_status_error(
+                    status_error = make_status_error(
                         status, resp.reason or "", resp_headers, raw, self._secret, retries
                     )
+                    del raw  # may echo the key: keep it out of tracebacks with locals
+                    raise status_error
             retries += 1
             await asyncio.sleep(delay)
 
@@ -495,11 +505,14 @@ def _decode(raw: bytes, status: int, method: str, path: str, secret: str) -> Any
     try:
         return json.loads(raw)
     except ValueError:
-        raise APIResponseValidationError(
-            f"{method} {path} returned HTTP {status} with a body that is not JSON.",
-            status_code=status,
-            body=raw[:2000].decode("utf-8", "replace").replace(secret, "[redacted]"),
-        ) from None
+        pass
+    body = raw[:2000].decode("utf-8", "replace").replace(secret, "[redacted]")
+    del raw  # may echo the key: keep it out of tracebacks with locals
+    raise APIResponseValidationError(
+        f"{method} {path} returned HTTP {status} with a body that is not JSON.",
+        status_code=status,
+        body=body,
+    )
 
 
 __all__ = [

@@ -279,4 +279,5 @@ class SyncPaginator(Generic[T]):
             yield from page._page.items
 
     def __repr__(self) -> str:
-        return f"SyncPaginator(first_page={self._first!r})"
+        first = getattr(self, "_first", None)  # unset if fetching the first page failed
+        return f"SyncPaginator(first_page={first!r})"
