@@ -1,0 +1,119 @@
+"""The bundled test server in a second process, so it never shares a core's GIL with the
+client being measured."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+_URL_LINE = re.compile(r"listening on (http://\S+)")
+_KEY_LINE = re.compile(r"Demo API key: (\S+)")
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Where a started server listens, and a key it accepts."""
+
+    base_url: str
+    api_key: str
+    pid: int
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for every child process: the working tree first on ``sys.path``,
+    and plain http allowed on loopback."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    env["AVALA_ALLOW_INSECURE_BASE_URL"] = "true"
+    env.pop("AVALA_API_KEY", None)
+    env.pop("AVALA_BASE_URL", None)
+    return env
+
+
+class ServerProcess:
+    """``with ServerProcess(items) as info:`` runs ``python -m avala.testing --port 0
+    --bench-items items`` until the block ends (SIGTERM, then SIGKILL if it lingers)."""
+
+    def __init__(self, bench_items: int) -> None:
+        self.bench_items = bench_items
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ServerInfo:
+        cmd = [
+            sys.executable,
+            "-m",
+            "avala.testing",
+            "--port",
+            "0",
+            "--bench-items",
+            str(self.bench_items),
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO_ROOT,
+            env=subprocess_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+        )
+        self._proc = proc
+        try:
+            url, key = self._read_banner(proc)
+        except BaseException:
+            self._stop()
+            raise
+        return ServerInfo(base_url=url, api_key=key, pid=proc.pid)
+
+    @staticmethod
+    def _read_banner(proc: subprocess.Popen[bytes]) -> tuple[str, str]:
+        """Read the two banner lines straight from the pipe (no buffered reader, so
+        ``select`` never waits on data already read)."""
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        deadline = time.monotonic() + START_TIMEOUT
+        text = ""
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while True:
+                url, key = _URL_LINE.search(text), _KEY_LINE.search(text)
+                if url and key and text.endswith("\n"):
+                    return url.group(1), key.group(1)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not sel.select(remaining):
+                    raise RuntimeError(f"the test server did not start in time: {text!r}")
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    raise RuntimeError(f"the test server exited ({proc.wait()}): {text!r}")
+                text += chunk.decode("utf-8", "replace")
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()
