@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import sys
+import types
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import cattrs
 
@@ -55,9 +57,51 @@ def _passthrough_list(value: Any, _: type) -> Any:
     return value
 
 
+def _structure_str(value: Any, _: type) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # a number where text is documented: keep it, as text
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return int(value)
+
+
+def _is_optional(tp: Any) -> bool:
+    args = get_args(tp)
+    return get_origin(tp) in (Union, types.UnionType) and len(args) == 2 and type(None) in args
+
+
+def _optional_hook_factory(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """``X | None``: resolve X's hook once, not on every value (cattrs' default)."""
+    inner = next(arg for arg in get_args(tp) if arg is not type(None))
+    hook = converter.get_structure_hook(inner)
+    if hook is _structure_str or hook is _structure_int:
+        exact = inner  # the common case costs one call: values already of the right type
+
+        def structure_simple(value: Any, _: Any) -> Any:
+            return value if value is None or type(value) is exact else hook(value, exact)
+
+        return structure_simple
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
+
+    return structure_optional
+
+
 def make_converter(*, strict: bool = False) -> cattrs.Converter:
     """Build the SDK's converter; ``strict=True`` also rejects unknown response fields."""
     converter = cattrs.Converter(forbid_extra_keys=strict, detailed_validation=strict)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook_factory(_is_optional, _optional_hook_factory)
     converter.register_structure_hook(datetime, _parse_datetime)
     converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
     # Free-form JSON objects are handed over as they came: no copy per key.
