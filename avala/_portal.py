@@ -15,15 +15,16 @@ live. Hand-written support for the generated code in ``avala/_sync/``:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
@@ -56,6 +57,9 @@ class _Loop:
         )
         self.portal: BlockingPortal | None = self.cm.__enter__()
         self.thread_id = self.portal.call(threading.get_ident)
+        # Calls are submitted straight to the portal's asyncio loop: one hand-off each way,
+        # where the portal's own task-group submission costs a second wait per call.
+        self.aio_loop: asyncio.AbstractEventLoop = self.portal.call(asyncio.get_running_loop)
         self.lock = threading.Lock()
         _live.add(self)
 
@@ -104,17 +108,20 @@ class Portal:
     def closed(self) -> bool:
         return self._loop.portal is None
 
-    def call(self, func: Callable[[], Awaitable[R]]) -> R:
+    def call(self, func: Callable[[], Coroutine[Any, Any, R]]) -> R:
         """Run ``func()`` on the loop thread and wait for it: one thread hop.
 
         If the wait is interrupted (KeyboardInterrupt), the task on the loop is cancelled;
         the interruption is noticed within ``_WAKE_INTERVAL`` seconds.
         """
         loop = self._loop
-        portal = loop.portal
-        if portal is None or loop.pid != os.getpid() or threading.get_ident() == loop.thread_id:
-            portal = self._refuse()
-        future: Future[R] = portal.start_task_soon(func)
+        if (
+            loop.portal is None
+            or loop.pid != os.getpid()
+            or threading.get_ident() == loop.thread_id
+        ):
+            self._refuse()
+        future: Future[R] = asyncio.run_coroutine_threadsafe(func(), loop.aio_loop)
         try:
             while True:
                 try:
@@ -128,7 +135,7 @@ class Portal:
             future.cancel()
             raise
 
-    def _refuse(self) -> BlockingPortal:
+    def _refuse(self) -> NoReturn:
         loop = self._loop
         if loop.pid != os.getpid():
             raise AvalaError(
