@@ -1,34 +1,56 @@
 """Cursor pages and lazy auto-pagination, for both surfaces.
 
 ``await client.datasets.list()`` gives one :class:`AsyncPage`; ``async for d in
-client.datasets.list()`` walks every item of every page, one request per page, holding one
-page at a time. The sync facade wraps these as :class:`SyncPage` / :class:`SyncPaginator`,
-crossing to the client's event-loop thread once per page, never once per item.
+client.datasets.list():`` walks every item of every page. The sync facade wraps these as
+:class:`SyncPage` / :class:`SyncPaginator`, crossing to the client's event-loop thread once
+per page, never once per item.
+
+While a walk hands out page n, page n+1 is already requested (read-ahead), so the network
+wait overlaps with decoding and with the caller's own work. Memory holds at most two pages;
+stopping a walk early cancels the read-ahead, so it costs at most one extra request.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
+
+from .errors import AvalaError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Fetches one page given the cursor query parameters ({} for the first page).
-PageFetcher = Callable[[Mapping[str, str]], Awaitable["AsyncPage[T]"]]
+
+class PageSource(Protocol[T]):
+    """A list endpoint: fetches raw pages and decodes them (see ``resources/_base.py``)."""
+
+    async def fetch(self, cursor: Mapping[str, str]) -> Any:
+        """Request one page; ``cursor`` is ``{}`` for the first."""
+        ...
+
+    def next_cursor(self, raw: Any) -> dict[str, str] | None:
+        """The cursor parameters of the page after ``raw``, read without decoding it."""
+        ...
+
+    def decode(self, raw: Any) -> AsyncPage[T]:
+        """Turn a fetched page into models."""
+        ...
 
 
 class Caller(Protocol):
     """Runs an async callable to completion from synchronous code (the sync facade's portal)."""
 
-    def __call__(self, func: Callable[[], Awaitable[R]], /) -> R: ...
+    def __call__(self, func: Callable[[], Coroutine[Any, Any, R]], /) -> R: ...
 
 
 __all__ = [
     "AsyncPage",
     "AsyncPaginator",
     "Caller",
+    "PageSource",
     "SyncPage",
     "SyncPaginator",
     "cursor_params",
@@ -51,6 +73,53 @@ def cursor_params(url: str | None) -> dict[str, str] | None:
     return None
 
 
+class PageStream(Generic[T]):
+    """Pages in order, with read-ahead: page n+1 is requested before page n is decoded.
+
+    Runs on the client's event loop. :meth:`close` cancels a read-ahead nobody will use.
+    """
+
+    __slots__ = ("_cursor", "_pending", "_source")
+
+    def __init__(self, source: PageSource[T], cursor: Mapping[str, str] | None) -> None:
+        self._source = source
+        self._cursor = cursor
+        self._pending: asyncio.Future[Any] | None = None
+
+    async def next(self) -> AsyncPage[T] | None:
+        """The next page, or None after the last."""
+        source = self._source
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            raw = await pending
+        elif self._cursor is not None:
+            cursor, self._cursor = self._cursor, None
+            raw = await source.fetch(cursor)
+        else:
+            return None
+        following = source.next_cursor(raw)
+        if following is not None:
+            self._pending = asyncio.ensure_future(source.fetch(following))
+            await asyncio.sleep(0)  # let the read-ahead send its request before we decode
+        return source.decode(raw)
+
+    @property
+    def reading_ahead(self) -> bool:
+        """Whether a read-ahead request is outstanding."""
+        return self._pending is not None
+
+    async def close(self) -> None:
+        """Cancel the read-ahead, if any (its result or error is discarded)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        if not pending.done():
+            pending.cancel()
+            await asyncio.wait((pending,))
+        if not pending.cancelled():
+            pending.exception()  # retrieved and discarded, so asyncio does not report it
+
+
 class AsyncPage(Generic[T]):
     """One page of a list: its items and the way to the next page.
 
@@ -65,8 +134,8 @@ class AsyncPage(Generic[T]):
     """
 
     __slots__ = (
-        "_fetch",
         "_next",
+        "_source",
         "items",
         "next_cursor",
         "previous_cursor",
@@ -80,12 +149,12 @@ class AsyncPage(Generic[T]):
         *,
         next_url: str | None,
         previous_url: str | None,
-        fetch: PageFetcher[T],
+        source: PageSource[T],
         request_id: str | None = None,
         retries_taken: int = 0,
     ) -> None:
         self.items = items
-        self._fetch = fetch
+        self._source = source
         self._next = cursor_params(next_url)
         previous = cursor_params(previous_url)
         self.next_cursor = None if self._next is None else next(iter(self._next.values()))
@@ -112,15 +181,20 @@ class AsyncPage(Generic[T]):
             raise LookupError(
                 "This is the last page; check page.has_more before asking for the next one."
             )
-        return await self._fetch(self._next)
+        return self._source.decode(await self._source.fetch(self._next))
+
+    def _following(self) -> PageStream[T]:
+        return PageStream(self._source, self._next)
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
-        """This page, then every following page."""
-        page: AsyncPage[T] = self
-        yield page
-        while page._next is not None:
-            page = await page._fetch(page._next)
-            yield page
+        """This page, then every following page (with read-ahead)."""
+        yield self
+        stream = self._following()
+        try:
+            while (page := await stream.next()) is not None:
+                yield page
+        finally:
+            await stream.close()
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
@@ -139,33 +213,38 @@ class AsyncPaginator(Generic[T]):
     """What a ``list`` method returns: await it for the first page, or iterate every item.
 
     ``page = await client.datasets.list()`` sends one request; ``async for d in
-    client.datasets.list():`` sends one request per page, lazily, as items are consumed.
+    client.datasets.list():`` sends one request per page, lazily, reading one page ahead.
     """
 
-    __slots__ = ("_fetch",)
+    __slots__ = ("_source",)
 
-    def __init__(self, fetch: PageFetcher[T]) -> None:
-        self._fetch = fetch
+    def __init__(self, source: PageSource[T]) -> None:
+        self._source = source
 
     async def first_page(self) -> AsyncPage[T]:
         """Fetch the first page."""
-        return await self._fetch({})
+        return self._source.decode(await self._source.fetch({}))
 
     def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
         return self.first_page().__await__()
 
     async def pages(self) -> AsyncIterator[AsyncPage[T]]:
-        """Every page, fetched lazily."""
-        page = await self._fetch({})
-        async for p in page.iter_pages():
-            yield p
+        """Every page, fetched lazily (with read-ahead)."""
+        stream = PageStream(self._source, {})
+        try:
+            while (page := await stream.next()) is not None:
+                yield page
+        finally:
+            await stream.close()
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        page: AsyncPage[T] | None = await self._fetch({})
-        while page is not None:
-            for item in page.items:
-                yield item
-            page = await page._fetch(page._next) if page._next is not None else None
+        stream = PageStream(self._source, {})
+        try:
+            while (page := await stream.next()) is not None:
+                for item in page.items:
+                    yield item
+        finally:
+            await stream.close()
 
     def __repr__(self) -> str:
         return "AsyncPaginator()"
@@ -216,12 +295,21 @@ class SyncPage(Generic[T]):
         return SyncPage(self._call(self._page.get_next_page), self._call)
 
     def iter_pages(self) -> Iterator[SyncPage[T]]:
-        """This page, then every following page."""
-        page: SyncPage[T] = self
-        yield page
-        while page.has_more:
-            page = page.get_next_page()
-            yield page
+        """This page, then every following page: one request (one thread hop) per page,
+        reading one page ahead."""
+        yield self
+        call = self._call
+        stream = self._page._following()
+        page: AsyncPage[T] | None = self._page
+        try:
+            while page is not None and page.has_more:  # no hop after the last page
+                page = call(stream.next)
+                if page is not None:
+                    yield SyncPage(page, call)
+        finally:
+            if stream.reading_ahead:  # stopped early: cancel the unused request
+                with contextlib.suppress(AvalaError):  # a closed client has nothing to cancel
+                    call(stream.close)
 
     def __iter__(self) -> Iterator[T]:
         return iter(self._page.items)

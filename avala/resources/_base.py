@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 from .._serde import converter, structure
+from .._transport import Response
 from ..errors import APIResponseValidationError
-from ..pagination import AsyncPage, AsyncPaginator
+from ..pagination import AsyncPage, AsyncPaginator, cursor_params
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -88,37 +89,60 @@ class AsyncResource:
         return structure(response.data, model)
 
     def _list(self, path: str, model: type[T], params: dict[str, str]) -> AsyncPaginator[T]:
+        return AsyncPaginator(ListEndpoint(self._client, path, model, params))
+
+
+class ListEndpoint(Generic[T]):
+    """A paginated endpoint with its filters: what a paginator fetches and decodes."""
+
+    __slots__ = ("_client", "_hook", "_model", "_params", "_path")
+
+    def __init__(
+        self, client: AsyncClient, path: str, model: type[T], params: dict[str, str]
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._model = model
+        self._params = params
+        self._hook = converter.get_structure_hook(model)
+
+    async def fetch(self, cursor: Mapping[str, str]) -> Response:
         client = self._client
-        hook = converter.get_structure_hook(model)
+        params = {**self._params, **cursor} if cursor else self._params
+        return await client._transport.request("GET", self._path, client._options, params=params)
 
-        async def fetch(cursor: Mapping[str, str]) -> AsyncPage[T]:
-            response = await client._transport.request(
-                "GET", path, client._options, params={**params, **cursor} if cursor else params
-            )
-            data = response.data
-            try:
-                results = data["results"]
-                items = [hook(item, model) for item in results]
-                next_url, previous_url = data.get("next"), data.get("previous")
-                for link in (next_url, previous_url):
-                    if link is not None and not isinstance(link, str):
-                        raise TypeError(f"next/previous must be URLs, got {link!r}")
-            except Exception as exc:
-                raise APIResponseValidationError(
-                    f"GET {path} did not return a page of {model.__name__} "
-                    f"({{next, previous, results}}): {exc}",
-                    body=data,
-                ) from exc
-            return AsyncPage(
-                items,
-                next_url=next_url,
-                previous_url=previous_url,
-                fetch=fetch,
-                request_id=response.request_id,
-                retries_taken=response.retries_taken,
-            )
+    def _invalid(self, response: Response, problem: object) -> APIResponseValidationError:
+        return APIResponseValidationError(
+            f"GET {self._path} did not return a page of {self._model.__name__} "
+            f"({{next, previous, results}}): {problem}",
+            body=response.data,
+        )
 
-        return AsyncPaginator(fetch)
+    def next_cursor(self, response: Response) -> dict[str, str] | None:
+        data = response.data
+        link = data.get("next") if isinstance(data, dict) else None
+        if link is not None and not isinstance(link, str):
+            raise self._invalid(response, f"next must be a URL, got {link!r}")
+        return cursor_params(link)
+
+    def decode(self, response: Response) -> AsyncPage[T]:
+        data, model, hook = response.data, self._model, self._hook
+        try:
+            items = [hook(item, model) for item in data["results"]]
+            next_url, previous_url = data.get("next"), data.get("previous")
+            for link in (next_url, previous_url):
+                if link is not None and not isinstance(link, str):
+                    raise TypeError(f"next/previous must be URLs, got {link!r}")
+        except Exception as exc:
+            raise self._invalid(response, exc) from exc
+        return AsyncPage(
+            items,
+            next_url=next_url,
+            previous_url=previous_url,
+            source=self,
+            request_id=response.request_id,
+            retries_taken=response.retries_taken,
+        )
 
 
 async def poll(

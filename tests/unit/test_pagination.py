@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import gc
 from typing import Any
 
 import pytest
 from aioresponses import aioresponses
 from yarl import URL
 
-from avala import APIResponseValidationError, AsyncClient, AsyncPage, Dataset
+from avala import APIResponseValidationError, AsyncClient, AsyncPage, Dataset, NotFoundError
 from avala.pagination import cursor_params
 
 from ._helpers import BASE, calls, dataset, page
@@ -128,28 +130,32 @@ async def test_async_for_walks_every_page(http: aioresponses, client: AsyncClien
     assert len(calls(http)) == 3
 
 
-async def test_async_for_is_lazy(http: aioresponses, client: AsyncClient) -> None:
-    http.get(at(), payload=page([dataset("a"), dataset("b")], next=f"{LIST}?cursor=P2"))
-    http.get(at("cursor=P2"), payload=page([dataset("c")]))
-    iterator = client.datasets.list().__aiter__()
-    async with contextlib.aclosing(iterator):  # type: ignore[type-var]
-        assert calls(http) == []
-        assert (await anext(iterator)).uid == "a"
-        assert len(calls(http)) == 1
-        assert (await anext(iterator)).uid == "b"
-        assert len(calls(http)) == 1  # page 1 consumed, page 2 not asked for yet
-        assert (await anext(iterator)).uid == "c"
-        assert len(calls(http)) == 2
-        with pytest.raises(StopAsyncIteration):
-            await anext(iterator)
-    assert len(calls(http)) == 2
-
-
-async def test_breaking_out_early_fetches_no_more_pages(
+async def test_async_for_reads_at_most_one_page_ahead(
     http: aioresponses, client: AsyncClient
 ) -> None:
     http.get(at(), payload=page([dataset("a"), dataset("b")], next=f"{LIST}?cursor=P2"))
-    http.get(at("cursor=P2"), payload=page([dataset("c")]))
+    http.get(at("cursor=P2"), payload=page([dataset("c")], next=f"{LIST}?cursor=P3"))
+    http.get(at("cursor=P3"), payload=page([dataset("d")]))
+    iterator = client.datasets.list().__aiter__()
+    async with contextlib.aclosing(iterator):  # type: ignore[type-var]
+        assert calls(http) == []  # nothing until iteration starts
+        assert (await anext(iterator)).uid == "a"
+        assert len(calls(http)) == 2  # page 1, and page 2 requested while page 1 is read
+        assert (await anext(iterator)).uid == "b"
+        assert len(calls(http)) == 2  # page 3 not asked for while page 2 is unread
+        assert (await anext(iterator)).uid == "c"
+        assert len(calls(http)) == 3
+        assert (await anext(iterator)).uid == "d"
+        with pytest.raises(StopAsyncIteration):
+            await anext(iterator)
+    assert len(calls(http)) == 3
+
+
+async def test_breaking_out_early_cancels_the_read_ahead(
+    http: aioresponses, client: AsyncClient
+) -> None:
+    http.get(at(), payload=page([dataset("a"), dataset("b")], next=f"{LIST}?cursor=P2"))
+    http.get(at("cursor=P2"), payload=page([dataset("c")], next=f"{LIST}?cursor=P3"))
     seen: list[str] = []
     iterator = client.datasets.list().__aiter__()
     async with contextlib.aclosing(iterator):  # type: ignore[type-var]
@@ -158,7 +164,35 @@ async def test_breaking_out_early_fetches_no_more_pages(
             if d.uid == "b":
                 break
     assert seen == ["a", "b"]
-    assert len(calls(http)) == 1
+    # At most the one read-ahead request went out; page 3 never did.
+    assert [dict(u.query) for _, u, _ in calls(http)] in ([{}], [{}, {"cursor": "P2"}])
+
+
+async def test_read_ahead_failure_surfaces_only_when_its_page_is_reached(
+    http: aioresponses, client: AsyncClient
+) -> None:
+    http.get(at(), payload=page([dataset("a")], next=f"{LIST}?cursor=P2"))
+    http.get(at("cursor=P2"), status=404, payload={"detail": "Not found."})
+    seen: list[str] = []
+    with pytest.raises(NotFoundError):
+        async for d in client.datasets.list():
+            seen.append(d.uid)
+    assert seen == ["a"]
+
+
+async def test_abandoned_walk_with_failed_read_ahead_reports_nothing(
+    http: aioresponses, client: AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    http.get(at(), payload=page([dataset("a")], next=f"{LIST}?cursor=P2"))
+    http.get(at("cursor=P2"), status=404, payload={"detail": "Not found."})
+    iterator = client.datasets.list().__aiter__()
+    async with contextlib.aclosing(iterator):  # type: ignore[type-var]
+        assert (await anext(iterator)).uid == "a"
+        for _ in range(10):  # let the read-ahead finish (and fail) before abandoning the walk
+            await asyncio.sleep(0)
+    del iterator
+    gc.collect()
+    assert "never retrieved" not in caplog.text
 
 
 async def test_filters_are_repeated_on_every_page(http: aioresponses, client: AsyncClient) -> None:
