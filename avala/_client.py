@@ -80,7 +80,7 @@ class AsyncClient:
             raise ValueError(f"connection_limit must be an int >= 1, got {connection_limit!r}.")
         chain = build_chain(api_key, credentials)
         self._setup(
-            Transport(url, chain, chain.resolve(), connection_limit=connection_limit),
+            Transport(url, chain, chain.resolve(), options, connection_limit=connection_limit),
             options,
             owns=True,
         )

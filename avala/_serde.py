@@ -113,10 +113,18 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
 converter = make_converter()
 
 
+_hooks: dict[type, Callable[[Any, Any], Any]] = {}
+
+
 def structure(data: Any, cls: type[T], conv: cattrs.Converter | None = None) -> T:
     """Structure ``data`` into ``cls``; failures become :class:`APIResponseValidationError`."""
     try:
-        return (conv or converter).structure(data, cls)
+        if conv is not None:
+            return conv.structure(data, cls)
+        hook = _hooks.get(cls)
+        if hook is None:
+            hook = _hooks[cls] = converter.get_structure_hook(cls)
+        return hook(data, cls)  # type: ignore[no-any-return]
     except Exception as exc:
         raise APIResponseValidationError(
             f"The response did not match {cls.__name__}: {exc}. This usually means the server "

@@ -309,10 +309,14 @@ class Transport:
         base_url: str,
         chain: CredentialChain,
         credential: Credential,
+        options: RequestOptions,
         *,
         connection_limit: int = 100,
     ) -> None:
         self.base_url = base_url
+        # The client's own options become the session defaults, so a plain call passes no
+        # per-request headers or timeout (aiohttp then merges nothing).
+        self._default_options = options
         self._chain = chain
         self._credential = credential
         self._connection_limit = connection_limit
@@ -320,7 +324,7 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._rotation_lock: asyncio.Lock | None = None
-        self.rate_limit = RateLimitInfo()
+        self._rate_headers: Mapping[str, str] | None = None
         self._set_headers(credential)
 
     def __repr__(self) -> str:
@@ -335,6 +339,17 @@ class Transport:
         return self._closed
 
     @property
+    def rate_limit(self) -> RateLimitInfo:
+        headers = self._rate_headers
+        if headers is None:
+            return RateLimitInfo()
+        return RateLimitInfo(
+            headers.get("x-ratelimit-limit"),
+            headers.get("x-ratelimit-remaining"),
+            headers.get("x-ratelimit-reset"),
+        )
+
+    @property
     def has_open_session(self) -> bool:
         return self._session is not None and not self._session.closed
 
@@ -346,6 +361,8 @@ class Transport:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
+        if self._session is not None:
+            self._session.headers["X-Avala-Api-Key"] = self._secret
 
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
@@ -361,6 +378,8 @@ class Transport:
             raise AvalaError("The client is closed; create a new one.")
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._connection_limit),
+            headers=self._headers,
+            timeout=self._default_options.client_timeout,
             raise_for_status=False,
         )
         # aiohttp silently re-sends an idempotent request once when a pooled connection
@@ -414,22 +433,24 @@ class Transport:
         extra: dict[str, str] | None = None
         if not idempotent:
             extra = {"Idempotency-Key": f"avala-retry-{uuid.uuid4()}"}
+        timeout: dict[str, aiohttp.ClientTimeout] = (
+            {} if options is self._default_options else {"timeout": options.client_timeout}
+        )
         debug = log.isEnabledFor(logging.DEBUG)
         retries = 0
         rotated = False
         while True:
             credential = self._credential
-            headers = self._headers if extra is None else {**self._headers, **extra}
             started = time.monotonic() if debug else 0.0
             delay: float | None = None
             try:
                 async with session.request(
                     method,
                     url,
-                    headers=headers,
+                    headers=extra,
                     json=json_body,
                     allow_redirects=False,
-                    timeout=options.client_timeout,
+                    **timeout,
                 ) as resp:
                     raw = await resp.read()
                     status = resp.status
@@ -465,11 +486,7 @@ class Transport:
                         request_id,
                     )
                 if "x-ratelimit-limit" in resp_headers:
-                    self.rate_limit = RateLimitInfo(
-                        resp_headers.get("x-ratelimit-limit"),
-                        resp_headers.get("x-ratelimit-remaining"),
-                        resp_headers.get("x-ratelimit-reset"),
-                    )
+                    self._rate_headers = resp_headers  # read only when asked for
                 if 200 <= status < 300:
                     try:
                         data = _decode(raw, status, method, path, self._secret)
@@ -503,7 +520,7 @@ def _decode(raw: bytes, status: int, method: str, path: str, secret: str) -> Any
     if status == 204 or not raw:
         return None
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode())  # JSON APIs speak UTF-8; skips encoding detection
     except ValueError:
         pass
     body = raw[:2000].decode("utf-8", "replace").replace(secret, "[redacted]")
