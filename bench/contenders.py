@@ -32,7 +32,8 @@ import httpx
 from yarl import URL
 
 from avala import AsyncClient, Client
-from avala._transport import USER_AGENT
+from avala._config import DEFAULT_TIMEOUT
+from avala._transport import USER_AGENT, RequestOptions
 from avala.models import DatasetItem
 from bench.pydantic_models import PydanticDataset, PydanticDatasetItem
 
@@ -316,8 +317,10 @@ class SyncContender(Contender):
 
 
 class RawAiohttp(AsyncContender):
-    """The floor: one ``aiohttp.ClientSession``, the same headers, ``json.loads`` of the
-    body; the walk decodes JSON only and follows the ``next`` URL."""
+    """The floor: one ``aiohttp.ClientSession``, the same headers and the same
+    ``ClientTimeout`` as the SDK's default (every field set), ``json.loads`` of the body; the
+    walk decodes JSON only and follows the ``next`` URL. The ratios therefore measure the
+    SDK's own overhead, not its timeout policy."""
 
     key = "raw_aiohttp"
     label = "raw aiohttp"
@@ -326,7 +329,8 @@ class RawAiohttp(AsyncContender):
         return len(results)
 
     async def open_async(self, target: Target, sizes: Sizes) -> tuple[Any, Any, Any]:
-        session = aiohttp.ClientSession()
+        timeout = RequestOptions(DEFAULT_TIMEOUT, max_retries=0).client_timeout
+        session = aiohttp.ClientSession(timeout=timeout)
         headers = target.headers
         get_url = URL(target.base_url + target.get_path, encoded=True)
         first_page = f"{target.base_url}{target.items_path}?limit={sizes.page_size}"
