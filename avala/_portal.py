@@ -7,8 +7,9 @@ live. Hand-written support for the generated code in ``avala/_sync/``:
   callback) raises instead of deadlocking;
 * Ctrl-C in the calling thread cancels the in-flight request on the loop, and the client
   stays usable;
-* after ``os.fork()`` the child gets a clear error (the loop thread does not exist there),
-  never a hang;
+* after ``os.fork()`` (e.g. ``gunicorn --preload``) a client made in the parent keeps
+  working in the child: the first call there starts a loop thread of the child's own and
+  opens the child's own connections, never touching the parent's;
 * an unclosed ``Client`` is closed when it is garbage-collected or at interpreter exit,
   without warnings.
 """
@@ -43,6 +44,7 @@ _WAKE_INTERVAL = 0.25
 # their finalizers (which would touch a loop that does not exist here) never run.
 _abandoned: list[object] = []
 _live: weakref.WeakSet[_Loop] = weakref.WeakSet()
+_fork_lock = threading.Lock()
 
 
 class _Loop:
@@ -61,12 +63,14 @@ class _Loop:
         # where the portal's own task-group submission costs a second wait per call.
         self.aio_loop: asyncio.AbstractEventLoop = self.portal.call(asyncio.get_running_loop)
         self.lock = threading.Lock()
+        self.closed = False  # by close(), as opposed to left behind by os.fork()
         _live.add(self)
 
     def close(self) -> None:
         """Close the ``AsyncClient`` on its loop, then stop the thread. Idempotent."""
         with self.lock:
             if self.pid != os.getpid():
+                self.closed = True
                 self.abandon()
                 return
             portal, cm = self.portal, self.cm
@@ -76,6 +80,7 @@ class _Loop:
                 raise AvalaError(
                     "Client.close() cannot be called from the client's own event-loop thread."
                 )
+            self.closed = True
             self.portal = self.cm = None
             try:
                 portal.start_task_soon(self.client.close).result(_CLOSE_TIMEOUT)
@@ -85,9 +90,11 @@ class _Loop:
                 cm.__exit__(None, None, None)
 
     def abandon(self) -> None:
+        """In a forked child: let go of the parent's loop thread without touching it."""
         if self.portal is not None:
-            _abandoned.append((self.client, self.portal, self.cm))
+            _abandoned.append((self.portal, self.cm))
             self.portal = self.cm = None
+        self.lock = threading.Lock()  # the parent may have held it at fork time
 
 
 class Portal:
@@ -106,7 +113,21 @@ class Portal:
 
     @property
     def closed(self) -> bool:
-        return self._loop.portal is None
+        return self._loop.closed
+
+    def _restart_after_fork(self) -> _Loop:
+        """In a forked child, start a loop thread of this process for the same client.
+
+        The client's transport already dropped the parent's connections (see
+        ``Transport``'s fork hook), so the child opens its own.
+        """
+        with _fork_lock:
+            loop = self._loop
+            if loop.pid != os.getpid() and not loop.closed:
+                self._finalizer.detach()
+                loop = self._loop = _Loop(loop.client)
+                self._finalizer = weakref.finalize(self, loop.close)
+        return loop
 
     def call(self, func: Callable[[], Coroutine[Any, Any, R]]) -> R:
         """Run ``func()`` on the loop thread and wait for it: one thread hop.
@@ -115,11 +136,9 @@ class Portal:
         the interruption is noticed within ``_WAKE_INTERVAL`` seconds.
         """
         loop = self._loop
-        if (
-            loop.portal is None
-            or loop.pid != os.getpid()
-            or threading.get_ident() == loop.thread_id
-        ):
+        if loop.pid != os.getpid():
+            loop = self._restart_after_fork()
+        if loop.portal is None or threading.get_ident() == loop.thread_id:
             self._refuse()
         future: Future[R] = asyncio.run_coroutine_threadsafe(func(), loop.aio_loop)
         try:
@@ -137,12 +156,6 @@ class Portal:
 
     def _refuse(self) -> NoReturn:
         loop = self._loop
-        if loop.pid != os.getpid():
-            raise AvalaError(
-                f"This Client was created in process {loop.pid} and cannot be used after "
-                "os.fork(): its event-loop thread does not exist in this process. Create a "
-                "new Client in the child process (e.g. in a post-fork hook)."
-            )
         if loop.portal is None:
             raise AvalaError("The client is closed; create a new one.")
         raise AvalaError(
@@ -158,6 +171,8 @@ class Portal:
 
 
 def _after_fork_in_child() -> None:
+    global _fork_lock
+    _fork_lock = threading.Lock()
     for loop in list(_live):
         loop.abandon()
 

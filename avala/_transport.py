@@ -13,10 +13,12 @@ import email.utils
 import json
 import logging
 import math
+import os
 import platform
 import random
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 from datetime import timezone
 from typing import Any, NamedTuple
@@ -301,6 +303,21 @@ def _connection_error(exc: BaseException, method: str, path: str) -> tuple[Avala
 _NOT_RETRYABLE_CONNECT = (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)
 
 
+# Sessions inherited from the parent by a forked child: kept, never used nor closed (closing
+# would shut down sockets the parent still uses), so no finalizer touches them.
+_inherited: list[object] = []
+_transports: weakref.WeakSet[Transport] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for transport in list(_transports):
+        transport._drop_inherited_session()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class Transport:
     """Owns the session, the credential and the request pipeline of one client."""
 
@@ -326,6 +343,13 @@ class Transport:
         self._rotation_lock: asyncio.Lock | None = None
         self._rate_headers: Mapping[str, str] | None = None
         self._set_headers(credential)
+        _transports.add(self)
+
+    def _drop_inherited_session(self) -> None:
+        """In a forked child: forget the parent's session; the next request opens ours."""
+        if self._session is not None:
+            _inherited.append(self._session)
+        self._session = self._loop = self._rotation_lock = None
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, credential={self._credential.provider!r})"

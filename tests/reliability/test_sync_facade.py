@@ -172,16 +172,20 @@ FORK = """
     from avala import AvalaError, Client
 
     client = Client()
-    uid = client.tasks.list(limit=1).items[0].uid
+    uid = client.tasks.list(limit=1).items[0].uid  # the parent has pooled connections now
     pid = os.fork()
     if pid == 0:
         signal.alarm(20)  # a hung child dies instead of lingering
         try:
-            client.tasks.get(uid)
-            print("child-old-client: worked")
+            print("child-old-client:", client.tasks.get(uid).uid == uid)
+            print("child-walk:", len(list(client.tasks.list(limit=5))) > 5)
         except AvalaError as exc:
             print("child-old-client: error:", exc)
-        client.close()  # harmless in the child
+        client.close()
+        try:
+            client.tasks.get(uid)
+        except AvalaError as exc:
+            print("child-after-close:", exc)
         with Client() as fresh:
             print("child-new-client:", fresh.tasks.get(uid).uid == uid)
         sys.stdout.flush()
@@ -189,22 +193,59 @@ FORK = """
     _, status = os.waitpid(pid, 0)
     print("child-exit:", os.waitstatus_to_exitcode(status))
     print("parent-client:", client.tasks.get(uid).uid == uid)
+    print("parent-walk:", len(list(client.tasks.list(limit=5))) > 5)
     client.close()
 """
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_after_fork_the_child_gets_a_clear_error_never_a_hang(srv: ServerHandle) -> None:
+def test_after_fork_the_client_works_in_child_and_parent(srv: ServerHandle) -> None:
     result = run_python(srv, FORK)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any(
-        line.startswith("child-old-client: error:") and "os.fork()" in line for line in lines
-    ), result.stdout
+    assert "child-old-client: True" in lines, result.stdout
+    assert "child-walk: True" in lines
+    assert any(line.startswith("child-after-close:") and "closed" in line for line in lines)
     assert "child-new-client: True" in lines
     assert "child-exit: 0" in lines
     assert "parent-client: True" in lines
-    assert "Traceback" not in result.stderr
+    assert "parent-walk: True" in lines
+    assert result.stderr == ""
+
+
+ASYNC_FORK = """
+    import asyncio, os, signal, sys
+    from avala import AsyncClient
+
+    client = AsyncClient()
+    loop = asyncio.new_event_loop()
+    uid = loop.run_until_complete(client.tasks.list(limit=1)).items[0].uid  # session open
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(20)
+
+        async def child():
+            task = await client.tasks.get(uid)  # on the child's own loop and connections
+            await client.close()
+            return task.uid == uid
+
+        print("child:", asyncio.run(child()))
+        sys.stdout.flush()
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print("child-exit:", os.waitstatus_to_exitcode(status))
+    print("parent:", loop.run_until_complete(client.tasks.get(uid)).uid == uid)
+    loop.run_until_complete(client.close())
+    loop.close()
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_after_fork_an_async_client_works_on_the_childs_loop(srv: ServerHandle) -> None:
+    result = run_python(srv, ASYNC_FORK)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["child: True", "child-exit: 0", "parent: True"]
+    assert result.stderr == ""
 
 
 # ---------------------------------------------------------------------------------- Ctrl-C
