@@ -456,6 +456,13 @@ class AvalaSync(SyncContender):
         return get, walk, client.close
 
 
+def _pydantic_page(data: Any, validate_item: Callable[[Any], Any]) -> tuple[int, str | None]:
+    """Validate one page's items as the official SDK does; return their count and the next
+    cursor (shared by the async and sync httpx contenders)."""
+    items = [validate_item(item) for item in data["results"]]
+    return len(items), cursor_of(data.get("next"))
+
+
 class HttpxPydanticAsync(AsyncContender):
     """``httpx.AsyncClient`` + pydantic v2, as an httpx-based SDK does it: ``base_url`` and
     default headers on the client, ``response.json()``, ``model_validate`` per object, a
@@ -485,10 +492,8 @@ class HttpxPydanticAsync(AsyncContender):
             while True:
                 response = await client.get(items_path, params=params)
                 response.raise_for_status()
-                data = response.json()
-                items = [validate_item(item) for item in data["results"]]
-                counted += len(items)
-                cursor = cursor_of(data.get("next"))
+                count, cursor = _pydantic_page(response.json(), validate_item)
+                counted += count
                 if cursor is None or (max_items is not None and counted >= max_items):
                     return counted
                 params = {"limit": sizes.page_size, "cursor": cursor}
@@ -524,10 +529,8 @@ class HttpxPydanticSync(SyncContender):
             while True:
                 response = client.get(items_path, params=params)
                 response.raise_for_status()
-                data = response.json()
-                items = [validate_item(item) for item in data["results"]]
-                counted += len(items)
-                cursor = cursor_of(data.get("next"))
+                count, cursor = _pydantic_page(response.json(), validate_item)
+                counted += count
                 if cursor is None or (max_items is not None and counted >= max_items):
                     return counted
                 params = {"limit": sizes.page_size, "cursor": cursor}
