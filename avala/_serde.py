@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 import cattrs
+from typing_extensions import is_typeddict
 
 from .errors import APIResponseValidationError
 
@@ -73,6 +74,46 @@ def _structure_int(value: Any, _: type) -> int:
     return int(value)
 
 
+def _structure_bool(value: Any, _: type) -> bool:
+    if type(value) is bool:
+        return value
+    raise TypeError(f"expected true or false, got {type(value).__name__}")
+
+
+def _structure_float(value: Any, _: type) -> float:
+    if type(value) is float:
+        return value
+    if isinstance(value, str):  # DRF sends DecimalFields as text ("0.50") by default
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _passthrough_typed_dict(value: Any, _: type) -> Any:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _is_list(tp: Any) -> bool:
+    return get_origin(tp) is list and tp != _ANY_LIST
+
+
+def _list_hook_factory(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """``list[X]``: the value must be an array (cattrs alone would turn a string into a list
+    of characters and an object into its keys)."""
+    (inner,) = get_args(tp) or (Any,)
+    hook = converter.get_structure_hook(inner)
+
+    def structure_list(value: Any, _: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise TypeError(f"expected an array, got {type(value).__name__}")
+        return [hook(item, inner) for item in value]
+
+    return structure_list
+
+
 def _is_optional(tp: Any) -> bool:
     args = get_args(tp)
     return get_origin(tp) in (Union, types.UnionType) and len(args) == 2 and type(None) in args
@@ -82,7 +123,7 @@ def _optional_hook_factory(tp: Any, converter: cattrs.Converter) -> Callable[[An
     """``X | None``: resolve X's hook once, not on every value (cattrs' default)."""
     inner = next(arg for arg in get_args(tp) if arg is not type(None))
     hook = converter.get_structure_hook(inner)
-    if hook is _structure_str or hook is _structure_int:
+    if hook in _SIMPLE_HOOKS:
         exact = inner  # the common case costs one call: values already of the right type
 
         def structure_simple(value: Any, _: Any) -> Any:
@@ -96,17 +137,27 @@ def _optional_hook_factory(tp: Any, converter: cattrs.Converter) -> Callable[[An
     return structure_optional
 
 
+_SIMPLE_HOOKS = (_structure_str, _structure_int, _structure_bool, _structure_float)
+
+
 def make_converter(*, strict: bool = False) -> cattrs.Converter:
     """Build the SDK's converter; ``strict=True`` also rejects unknown response fields."""
     converter = cattrs.Converter(forbid_extra_keys=strict, detailed_validation=strict)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
+    # bool subclasses int: without its own hook it would be dispatched to the int hook.
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(float, _structure_float)
     converter.register_structure_hook_factory(_is_optional, _optional_hook_factory)
+    converter.register_structure_hook_factory(_is_list, _list_hook_factory)
     converter.register_structure_hook(datetime, _parse_datetime)
     converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
     # Free-form JSON objects are handed over as they came: no copy per key.
     converter.register_structure_hook_func(lambda t: t == _ANY_DICT, _passthrough_dict)
     converter.register_structure_hook_func(lambda t: t == _ANY_LIST, _passthrough_list)
+    # Raw-dict results (``webhooks.test()`` and the like) are TypedDicts: a dict at runtime,
+    # every key the server sent kept, only checked to be an object.
+    converter.register_structure_hook_func(is_typeddict, _passthrough_typed_dict)
     return converter
 
 
