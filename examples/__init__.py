@@ -1,0 +1,1 @@
+"""Runnable examples for the Avala SDK (importable so the test suite can exercise them)."""
