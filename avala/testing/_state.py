@@ -13,6 +13,8 @@ from typing import Any
 
 from ._faults import FaultQueue
 from ._store import Store
+from .api import TABLES
+from .api.datasets import add_bench
 
 DEMO_API_KEY = "avk_demo_local_key_0123456789abcdef"
 """The API key the test server accepts by default."""
@@ -91,11 +93,10 @@ class ServerState:
         max_recorded: int = 10_000,
     ) -> None:
         self.store = Store(
-            bench_items=bench_items,
-            seed=seed,
-            export_polls=export_polls,
-            dataset_polls=dataset_polls,
+            TABLES, seed=seed, export_polls=export_polls, dataset_polls=dataset_polls
         )
+        if bench_items > 0:
+            add_bench(self.store, bench_items)
         self.faults = FaultQueue()
         self.record_requests = record_requests
         self._keys: set[str] = {DEMO_API_KEY}

@@ -1,8 +1,11 @@
-"""In-memory data for the Avala test server: datasets, items, sequences, projects, tasks, exports.
+"""In-memory data for the Avala test server: one table per collection, plain JSON dicts.
 
-Every object is a plain JSON-ready ``dict`` with the field names of the REST API. Seed data is
-deterministic: uids are ``uuid5`` values derived from names and timestamps come from a fixed
-epoch, so two runs of the server serve identical seed data.
+Every object is a ``dict`` with the field names of the REST API; names starting with ``_`` are
+kept on the server and never served. Objects of a nested collection are grouped under their
+parent's id, so a page of a dataset's items costs O(page), however many datasets exist.
+
+Seed data is deterministic: uids are ``uuid5`` values derived from names and timestamps come
+from a fixed epoch, so two runs of the server serve identical seed data.
 
 The optional benchmark dataset (owner ``bench``, slug ``bench``) stores nothing per item: its
 items are rendered straight to JSON text from their index, so a million items cost no memory and
@@ -12,16 +15,14 @@ any page costs O(page size).
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-JSONDict = dict[str, Any]
+from ._schema import JSONDict, Table
 
 DEMO_OWNER = "demo"
 """Owner name of the seeded datasets (the demo key's user)."""
@@ -32,12 +33,10 @@ BENCH_OWNER = "bench"
 BENCH_SLUG = "bench"
 """Slug of the generated benchmark dataset."""
 
-DATA_TYPES = ("image", "video", "lidar", "mcap", "splat", "image_3d")
-VISIBILITIES = ("private", "public")
 ASSET_HOST = "https://cdn.avala.test"
 
 _NAMESPACE = uuid.UUID("6c4f3b9e-2d1a-5e7f-8a90-1b2c3d4e5f60")
-_SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
 
 
 def stable_uid(*parts: str) -> str:
@@ -56,10 +55,9 @@ def now_timestamp() -> str:
     return format_timestamp(datetime.now(timezone.utc))
 
 
-def _seed_time(*, days: float = 0, minutes: float = 0, seconds: float = 0) -> str:
-    return format_timestamp(
-        _SEED_EPOCH + timedelta(days=days, minutes=minutes, seconds=seconds),
-    )
+def seed_time(*, days: float = 0, minutes: float = 0, seconds: float = 0) -> str:
+    """A deterministic timestamp relative to the seed epoch."""
+    return format_timestamp(SEED_EPOCH + timedelta(days=days, minutes=minutes, seconds=seconds))
 
 
 def dumps(value: Any) -> str:
@@ -67,44 +65,73 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-# --------------------------------------------------------------------------- item sources
+def public(record: JSONDict) -> JSONDict:
+    """The record as served: server-only (``_``) fields left out."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
-class ItemSource(Protocol):
-    """The items of one dataset, rendered to JSON text on demand."""
+# --------------------------------------------------------------------------- sources
+
+
+class Source(Protocol):
+    """The objects of one group (a top-level table, or one parent's children)."""
 
     def __len__(self) -> int: ...
 
+    def records(self) -> Sequence[JSONDict]:
+        """Every object, in order (for filtering)."""
+        ...
+
     def render_page(self, start: int, stop: int) -> str:
-        """Return the JSON array text of items ``start`` (inclusive) to ``stop`` (exclusive)."""
+        """The JSON array text of objects ``start`` (inclusive) to ``stop`` (exclusive)."""
         ...
 
-    def render_item(self, uid: str) -> str | None:
-        """Return the JSON object text of the item ``uid``, or ``None`` if there is none."""
+    def get(self, key: str) -> JSONDict | str | None:
+        """The object with this id (a dict, or its JSON text), or None."""
         ...
 
+    def add(self, key: str, record: JSONDict) -> None: ...
 
-class StoredItems:
-    """Items held in memory as dicts (seed data and created datasets)."""
+    def remove(self, key: str) -> None: ...
 
-    def __init__(self, items: Iterable[JSONDict] = ()) -> None:
-        self.items: list[JSONDict] = list(items)
-        self._by_uid: dict[str, JSONDict] = {item["uid"]: item for item in self.items}
+
+class StoredRecords:
+    """Objects held in memory as dicts."""
+
+    def __init__(self, id_field: str = "uid") -> None:
+        self._id_field = id_field
+        self._by_key: dict[str, JSONDict] = {}
+        self._order: list[JSONDict] | None = []
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self._by_key)
+
+    def records(self) -> Sequence[JSONDict]:
+        if self._order is None:
+            self._order = list(self._by_key.values())
+        return self._order
 
     def render_page(self, start: int, stop: int) -> str:
-        return dumps(self.items[start:stop])
+        return dumps([public(r) for r in self.records()[start:stop]])
 
-    def render_item(self, uid: str) -> str | None:
-        item = self._by_uid.get(uid)
-        return None if item is None else dumps(item)
+    def get(self, key: str) -> JSONDict | None:
+        return self._by_key.get(key)
+
+    def add(self, key: str, record: JSONDict) -> None:
+        if key in self._by_key:
+            raise ValueError(f"duplicate id {key!r}")
+        self._by_key[key] = record
+        if self._order is not None:
+            self._order.append(record)
+
+    def remove(self, key: str) -> None:
+        del self._by_key[key]
+        self._order = None
 
 
 _BENCH_SIZES = ((1920, 1080), (1280, 720), (2048, 1536))
 _BENCH_CAMERAS = ("front", "left", "right", "rear")
-_BENCH_EPOCH = int(_SEED_EPOCH.timestamp())
+_BENCH_EPOCH = int(SEED_EPOCH.timestamp())
 
 
 class GeneratedItems:
@@ -153,7 +180,8 @@ class GeneratedItems:
         size = 180_000 + (index * 2654435761) % 400_000
         count = index % 7
         return (
-            f'{{"id":{index + 1},"uid":"{uid}","key":"{key}","dataset":"{self._dataset_uid}",'
+            f'{{"id":{index + 1},"uid":"{uid}","is_hidden":false,"key":"{key}",'
+            f'"dataset":"{self._dataset_uid}",'
             f'"dataset_owner_name":"{self._owner}","dataset_slug":"{self._slug}",'
             f'"url":"{url}","gpu_texture_url":null,"thumbnails":["{thumb}"],'
             f'"video_thumbnail":null,"metadata":{{"width":{width},"height":{height},'
@@ -165,486 +193,183 @@ class GeneratedItems:
             f'"annotations_count":{count}}}'
         )
 
+    def records(self) -> Sequence[JSONDict]:
+        return [json.loads(self.render(i)) for i in range(self._count)]
+
     def render_page(self, start: int, stop: int) -> str:
         render = self.render
         return "[" + ",".join([render(index) for index in range(start, stop)]) + "]"
 
-    def render_item(self, uid: str) -> str | None:
-        if len(uid) != 36 or not uid.startswith(self._prefix):
+    def get(self, key: str) -> str | None:
+        if len(key) != 36 or not key.startswith(self._prefix):
             return None
-        tail = uid[24:]
+        tail = key[24:]
         if tail != tail.lower():
             return None
         try:
             index = int(tail, 16)
         except ValueError:
             return None
-        if index >= self._count or self.uid(index) != uid:
+        if index >= self._count or self.uid(index) != key:
             return None
         return self.render(index)
 
+    def add(self, key: str, record: JSONDict) -> None:
+        raise ValueError("the benchmark dataset is read-only")
 
-# --------------------------------------------------------------------------- records
-
-
-@dataclass
-class DatasetRecord:
-    """A dataset's JSON plus its items and sequences.
-
-    Attributes:
-        data: The dataset JSON, as served.
-        items: The dataset's items.
-        sequences: The dataset's sequences (JSON dicts, frames included).
-        status_plan: For created datasets, the status shown by each successive GET
-            (the last entry repeats); empty for seed data.
-        polls: How many detail GETs the dataset has had.
-    """
-
-    data: JSONDict
-    items: ItemSource
-    sequences: list[JSONDict] = field(default_factory=list)
-    status_plan: list[str] = field(default_factory=list)
-    polls: int = 0
-
-    def __post_init__(self) -> None:
-        self.sequences_by_uid: dict[str, JSONDict] = {seq["uid"]: seq for seq in self.sequences}
-
-    @property
-    def uid(self) -> str:
-        """The dataset uid."""
-        return str(self.data["uid"])
-
-
-@dataclass
-class ExportRecord:
-    """An export's JSON plus the statuses its successive GETs will show."""
-
-    data: JSONDict
-    status_plan: list[str]
-    polls: int = 0
-
-
-def _status_plan(polls: int, final: str, first: str, middle: str) -> list[str]:
-    """Statuses shown by GET number 1, 2, ...: ``final`` first appears on GET ``polls``."""
-    if polls <= 1:
-        return [final]
-    if polls == 2:
-        return [middle, final]
-    return [first] + [middle] * (polls - 2) + [final]
-
-
-# --------------------------------------------------------------------------- seed specs
-
-_LABELS: dict[str, list[tuple[str, str]]] = {
-    "lidar": [("car", "#e6194b"), ("truck", "#3cb44b"), ("pedestrian", "#ffe119")],
-    "image": [("pallet", "#4363d8"), ("forklift", "#f58231"), ("person", "#911eb4")],
-    "video": [("vehicle", "#46f0f0"), ("building", "#f032e6"), ("person", "#bcf60c")],
-    "mcap": [("robot_arm", "#fabebe"), ("gripper", "#008080"), ("obstacle", "#e6beff")],
-}
-
-_CAMERAS: dict[str, tuple[str, ...]] = {
-    "lidar": ("front", "left"),
-    "image": ("ceiling",),
-    "video": ("gimbal",),
-    "mcap": ("wrist", "head"),
-}
-
-
-@dataclass(frozen=True)
-class _DatasetSpec:
-    name: str
-    slug: str
-    data_type: str
-    visibility: str
-    status: str
-    items: int
-    sequences: int
-    is_sequence: bool
-    key_pattern: str
-
-
-_DATASET_SPECS = (
-    _DatasetSpec(
-        "Highway LiDAR",
-        "highway-lidar",
-        "lidar",
-        "public",
-        "created",
-        48,
-        4,
-        True,
-        "scans/{i:05d}.pcd",
-    ),
-    _DatasetSpec(
-        "Warehouse Cameras",
-        "warehouse-cameras",
-        "image",
-        "private",
-        "created",
-        60,
-        3,
-        False,
-        "images/cam{cam}/{i:05d}.jpg",
-    ),
-    _DatasetSpec(
-        "Drone Flights",
-        "drone-flights",
-        "video",
-        "public",
-        "created",
-        25,
-        3,
-        True,
-        "flights/flight_{i:03d}.mp4",
-    ),
-    _DatasetSpec(
-        "Robot Logs",
-        "robot-logs",
-        "mcap",
-        "private",
-        "creating",
-        32,
-        3,
-        True,
-        "logs/run_{i:03d}.mcap",
-    ),
-)
-
-_PROJECT_SPECS = (
-    # name, status, task type, task count, dataset slug
-    ("Highway Annotation", "active", "point-cloud-annotation", 14, "highway-lidar"),
-    ("Warehouse QA", "paused", "image-annotation", 10, "warehouse-cameras"),
-    ("Drone Review", "completed", "video-annotation", 8, "drone-flights"),
-)
-
-
-def _vec3(x: float, y: float, z: float) -> JSONDict:
-    return {"x": round(x, 4), "y": round(y, 4), "z": round(z, 4)}
-
-
-def _yaw(angle: float) -> JSONDict:
-    half = angle / 2
-    return {"x": 0.0, "y": 0.0, "z": round(math.sin(half), 6), "w": round(math.cos(half), 6)}
-
-
-def _frame(base: str, spec: _DatasetSpec, seq_index: int, frame_index: int) -> JSONDict:
-    step = seq_index * 10 + frame_index
-    key = f"seq-{seq_index:03d}/frame-{frame_index:03d}"
-    images = []
-    for cam_index, camera in enumerate(_CAMERAS[spec.data_type]):
-        width, height = (1920, 1080) if cam_index == 0 else (1280, 960)
-        focal = 1266.4 if cam_index == 0 else 980.2
-        images.append(
-            {
-                "camera": camera,
-                "image_url": f"{base}/{key}/{camera}.jpg",
-                "width": width,
-                "height": height,
-                "fx": focal,
-                "fy": focal,
-                "cx": width / 2,
-                "cy": height / 2,
-                "camera_model": "pinhole",
-                "position": _vec3(1.5 - cam_index * 0.4, cam_index * 0.6, 1.6),
-                "heading": _yaw(cam_index * math.pi / 2),
-            }
-        )
-    return {
-        "key": key,
-        "timestamp": round(1736154000.0 + step * 0.1, 3),
-        "images": images,
-        "device_position": _vec3(step * 1.25, step * 0.05, 0.0),
-        "device_heading": _yaw(step * 0.02),
-    }
-
-
-def _seed_dataset(
-    spec: _DatasetSpec, index: int, next_item_id: int, project_count: int
-) -> DatasetRecord:
-    ds_uid = stable_uid("dataset", DEMO_OWNER, spec.slug)
-    base = f"{ASSET_HOST}/{DEMO_OWNER}/{spec.slug}"
-    created = _seed_time(days=index * 3)
-    labels = [{"name": name, "color": color} for name, color in _LABELS[spec.data_type]]
-
-    sequences: list[JSONDict] = []
-    frame_owner: list[str | None] = []
-    for s in range(spec.sequences):
-        n_frames = 3 + s % 3
-        seq_uid = stable_uid("sequence", DEMO_OWNER, spec.slug, str(s))
-        frames = [_frame(base, spec, s, f) for f in range(n_frames)]
-        frame_owner.extend([seq_uid] * n_frames)
-        sequences.append(
-            {
-                "uid": seq_uid,
-                "key": f"seq-{s:03d}",
-                "custom_uuid": stable_uid("sequence-custom", spec.slug, str(s)),
-                "status": "created",
-                "featured_image": frames[0]["images"][0]["image_url"],
-                "number_of_frames": n_frames,
-                "views": [{"key": cam, "name": cam.title()} for cam in _CAMERAS[spec.data_type]],
-                "crop_data": None,
-                "predefined_labels": labels,
-                "frames": frames,
-                "metrics": {"frame_count": n_frames, "duration_seconds": n_frames * 0.1},
-                "dataset_uid": ds_uid,
-                "allow_lidar_calibration": spec.data_type == "lidar",
-                "lidar_calibration_enabled": spec.data_type == "lidar",
-                "camera_calibration_enabled": spec.data_type in ("lidar", "mcap"),
-                "coc_timeline": [],
-            }
-        )
-
-    items: list[JSONDict] = []
-    total_size = 0
-    total_annotations = 0
-    for i in range(spec.items):
-        key = spec.key_pattern.format(i=i, cam=i % 4 + 1)
-        url = f"{base}/{key}"
-        thumb = f"{base}/thumbnails/{i:05d}.webp"
-        stamp = _seed_time(days=index * 3, minutes=5 + i)
-        size = 250_000 + (i * 7919) % 900_000
-        annotations = (i * 3) % 9
-        total_size += size
-        total_annotations += annotations
-        label_names = [label["name"] for label in labels]
-        items.append(
-            {
-                "id": next_item_id + i,
-                "uid": stable_uid("item", DEMO_OWNER, spec.slug, str(i)),
-                "key": key,
-                "dataset": ds_uid,
-                "dataset_owner_name": DEMO_OWNER,
-                "dataset_slug": spec.slug,
-                "url": url,
-                "gpu_texture_url": f"{url}.ktx2" if spec.data_type == "image" else None,
-                "thumbnails": [thumb],
-                "video_thumbnail": f"{base}/posters/{i:03d}.jpg"
-                if spec.data_type == "video"
-                else None,
-                "metadata": {"size_bytes": size, "source": spec.data_type, "index": i},
-                "export_snippet": {"key": key, "labels": label_names[: annotations % 3]},
-                "annotations": {"objects": annotations},
-                "crop_data": None,
-                "related_items": [],
-                "related_sequence_uid": frame_owner[i] if i < len(frame_owner) else None,
-                "created_at": stamp,
-                "updated_at": stamp,
-                "status": "created",
-                "data_url": url,
-                "thumbnail_url": thumb,
-                "annotations_count": annotations,
-            }
-        )
-
-    data: JSONDict = {
-        "uid": ds_uid,
-        "name": spec.name,
-        "slug": spec.slug,
-        "item_count": spec.items,
-        "status": spec.status,
-        "data_type": spec.data_type,
-        "is_sequence": spec.is_sequence,
-        "predefined_labels": labels,
-        "created_at": created,
-        "updated_at": _seed_time(days=index * 3 + 1),
-        "visibility": spec.visibility,
-        "project_count": project_count,
-        "owner_name": DEMO_OWNER,
-        "size_bytes": total_size,
-        "annotations_count": total_annotations,
-    }
-    return DatasetRecord(data=data, items=StoredItems(items), sequences=sequences)
+    def remove(self, key: str) -> None:
+        raise ValueError("the benchmark dataset is read-only")
 
 
 # --------------------------------------------------------------------------- the store
 
 
 class Store:
-    """All API objects of one test server, in memory.
+    """All API objects of one test server, in memory, one table per collection.
 
-    Reads and writes happen on the server's event loop; a lock guards the few mutations so a
-    test thread may also call the mutating methods.
+    Reads and writes happen on the server's event loop; a lock guards mutations so a test
+    thread may also call the mutating methods.
 
     Args:
-        bench_items: Number of generated items in the ``bench/bench`` dataset; 0 omits it.
-        seed: Whether to load the demo seed data.
-        export_polls: On which detail GET (1-based) a new export reaches its final status.
-        dataset_polls: On which detail GET a created dataset reaches ``created``.
+        tables: The table descriptions, in seed order (parents before children).
+        seed: Whether to load the seed data.
+        settings: Knobs the tables' hooks read (e.g. ``export_polls``).
     """
 
-    def __init__(
-        self,
-        *,
-        bench_items: int = 0,
-        seed: bool = True,
-        export_polls: int = 3,
-        dataset_polls: int = 2,
-    ) -> None:
-        self.export_polls = export_polls
-        self.dataset_polls = dataset_polls
-        self._lock = threading.RLock()
-        self.datasets: list[DatasetRecord] = []
-        self._datasets_by_uid: dict[str, DatasetRecord] = {}
-        self._datasets_by_slug: dict[tuple[str, str], DatasetRecord] = {}
-        self.projects: list[JSONDict] = []
-        self._projects_by_uid: dict[str, JSONDict] = {}
-        self.tasks: list[JSONDict] = []
-        self._tasks_by_uid: dict[str, JSONDict] = {}
-        self.exports: list[ExportRecord] = []
-        self._exports_by_uid: dict[str, ExportRecord] = {}
-        self._next_export_plan: list[str] | None = None
-        self._next_item_id = 1
+    def __init__(self, tables: Sequence[Table], *, seed: bool = True, **settings: Any) -> None:
+        self.tables: dict[str, Table] = {t.name: t for t in tables}
+        self.settings: dict[str, Any] = settings
+        self.lock = threading.RLock()
+        self._groups: dict[str, dict[str | None, Source]] = {t.name: {} for t in tables}
         if seed:
-            self._seed()
-        if bench_items > 0:
-            self._add_bench(bench_items)
+            for table in tables:
+                if table.seed is not None:
+                    for index, record in enumerate(table.seed(self)):
+                        self.insert(table.name, record, stamp=seed_time(minutes=index))
 
-    # ---- seeding
+    # ---- reading
 
-    def _seed(self) -> None:
-        project_counts: dict[str, int] = {}
-        for project_spec in _PROJECT_SPECS:
-            slug = project_spec[4]
-            project_counts[slug] = project_counts.get(slug, 0) + 1
-        for index, spec in enumerate(_DATASET_SPECS):
-            record = _seed_dataset(
-                spec, index, self._next_item_id, project_counts.get(spec.slug, 0)
-            )
-            self._next_item_id += len(record.items)
-            self.add_dataset(record)
+    def group(self, table: str, parent: str | None = None) -> Source:
+        """The objects of ``table`` under ``parent`` (None for a top-level table)."""
+        groups = self._groups[table]
+        source = groups.get(parent)
+        if source is None:
+            source = groups[parent] = StoredRecords(self.tables[table].id_field)
+        return source
 
-        for p_index, (name, status, task_type, n_tasks, _slug) in enumerate(_PROJECT_SPECS):
-            project_uid = stable_uid("project", name)
-            project = {
-                "uid": project_uid,
-                "name": name,
-                "status": status,
-                "created_at": _seed_time(days=20 + p_index),
-                "updated_at": _seed_time(days=40 + p_index),
-                "task_type": task_type,
-            }
-            self.projects.append(project)
-            self._projects_by_uid[project_uid] = project
-            for t in range(n_tasks):
-                done = status == "completed" or t % 3 == 0
-                task = {
-                    "uid": stable_uid("task", name, str(t)),
-                    "type": task_type,
-                    "name": f"{name} #{t + 1:03d}",
-                    "status": "completed" if done else "pending",
-                    "project": project_uid,
-                    "created_at": _seed_time(days=21 + p_index, minutes=t * 17),
-                    "updated_at": _seed_time(days=22 + p_index, minutes=t * 17),
-                }
-                self.tasks.append(task)
-                self._tasks_by_uid[task["uid"]] = task
+    def set_group(self, table: str, parent: str | None, source: Source) -> None:
+        """Serve ``source`` as the objects of ``table`` under ``parent``."""
+        with self.lock:
+            self._groups[table][parent] = source
 
-    def _add_bench(self, count: int) -> None:
-        ds_uid = stable_uid("dataset", BENCH_OWNER, BENCH_SLUG)
-        items = GeneratedItems(count, dataset_uid=ds_uid, owner=BENCH_OWNER, slug=BENCH_SLUG)
-        stamp = _seed_time(days=30)
-        data: JSONDict = {
-            "uid": ds_uid,
-            "name": "Benchmark Images",
-            "slug": BENCH_SLUG,
-            "item_count": count,
-            "status": "created",
-            "data_type": "image",
-            "is_sequence": False,
-            "predefined_labels": [],
-            "created_at": stamp,
-            "updated_at": stamp,
-            "visibility": "public",
-            "project_count": 0,
-            "owner_name": BENCH_OWNER,
-            "size_bytes": count * 380_000,
-            "annotations_count": items.total_annotations(),
-        }
-        self.add_dataset(DatasetRecord(data=data, items=items))
+    def all(self, table: str) -> Iterator[JSONDict]:
+        """Every object of ``table``, across every group."""
+        for source in list(self._groups[table].values()):
+            yield from source.records()
 
-    # ---- datasets
+    def records(self, table: str, parent: str | None = None) -> list[JSONDict]:
+        """The objects of one group (of every group when the table is nested and ``parent``
+        is None), as the live dicts."""
+        if parent is None and self.tables[table].parent is not None:
+            return list(self.all(table))
+        return list(self.group(table, parent).records())
 
-    def add_dataset(self, record: DatasetRecord) -> None:
-        """Add a dataset record.
+    def get(self, table: str, key: str, parent: str | None = None) -> JSONDict | str | None:
+        """The object with this id in one group (for a nested table, None searches all)."""
+        spec = self.tables[table]
+        if parent is None and spec.parent is not None:
+            for source in list(self._groups[table].values()):
+                found = source.get(key)
+                if found is not None:
+                    return found
+            return None
+        return self.group(table, parent).get(key)
 
-        Raises:
-            ValueError: If the uid or the ``(owner_name, slug)`` pair is already taken.
-        """
-        owner_slug = (str(record.data["owner_name"]), str(record.data["slug"]))
-        with self._lock:
-            if record.uid in self._datasets_by_uid or owner_slug in self._datasets_by_slug:
-                raise ValueError(f"dataset {owner_slug[0]}/{owner_slug[1]} already exists")
-            self.datasets.append(record)
-            self._datasets_by_uid[record.uid] = record
-            self._datasets_by_slug[owner_slug] = record
+    def find(self, table: str, parent: str | None = None, **match: Any) -> JSONDict | None:
+        """The first object whose fields equal ``match`` (in one group, or in all)."""
+        spec = self.tables[table]
+        key = match.get(spec.id_field) if len(match) == 1 else None
+        if key is not None:
+            found = self.get(table, key, parent)
+            return found if isinstance(found, dict) else None
+        candidates = (
+            self.all(table)
+            if parent is None and spec.parent is not None
+            else self.group(table, parent).records()
+        )
+        for record in candidates:
+            if all(record.get(k) == v for k, v in match.items()):
+                return record
+        return None
 
-    def dataset(self, uid: str) -> DatasetRecord | None:
-        """Return the dataset with this uid, if any."""
-        return self._datasets_by_uid.get(uid)
+    def parent_of(self, table: str, record: JSONDict) -> str | None:
+        """The id of the group ``record`` belongs to."""
+        parent = self.tables[table].parent
+        return None if parent is None else record.get(parent.field)
 
-    def dataset_by_slug(self, owner: str, slug: str) -> DatasetRecord | None:
-        """Return the dataset ``owner/slug``, if any."""
-        return self._datasets_by_slug.get((owner, slug))
+    # ---- writing
 
-    def create_dataset(
-        self,
-        *,
-        name: str,
-        slug: str,
-        data_type: str,
-        owner_name: str = DEMO_OWNER,
-        visibility: str = "private",
-        is_sequence: bool = False,
-    ) -> JSONDict:
-        """Create an empty dataset in status ``creating`` and return its JSON.
+    def insert(self, table: str, record: JSONDict, *, stamp: str | None = None) -> JSONDict:
+        """Store a new object, filling absent fields with their defaults and the id and
+        timestamps when missing.
 
         Raises:
-            ValueError: If ``owner_name/slug`` already exists.
+            ValueError: the id is already taken in its group.
         """
-        stamp = now_timestamp()
-        data: JSONDict = {
-            "uid": stable_uid("dataset", owner_name, slug),
-            "name": name,
-            "slug": slug,
-            "item_count": 0,
-            "status": "creating",
-            "data_type": data_type,
-            "is_sequence": is_sequence,
-            "predefined_labels": [],
-            "created_at": stamp,
-            "updated_at": stamp,
-            "visibility": visibility,
-            "project_count": 0,
-            "owner_name": owner_name,
-            "size_bytes": 0,
-            "annotations_count": 0,
-        }
-        plan = _status_plan(self.dataset_polls, "created", "creating", "creating")
-        self.add_dataset(DatasetRecord(data=data, items=StoredItems(), status_plan=plan))
-        return data
+        spec = self.tables[table]
+        when = stamp or now_timestamp()
+        full: JSONDict = {}
+        for name, field_spec in spec.fields.items():
+            if name in record:
+                full[name] = record[name]
+            elif name == "uid":
+                full[name] = str(uuid.uuid4())
+            elif name in ("created_at", "updated_at"):
+                full[name] = when
+            else:
+                full[name] = field_spec.initial()
+        full.update((k, v) for k, v in record.items() if k not in full)
+        with self.lock:
+            self.group(table, self.parent_of(table, full)).add(str(full[spec.id_field]), full)
+        return full
 
-    def poll_dataset(self, record: DatasetRecord) -> JSONDict:
-        """Count one detail GET of ``record``, advance its status, and return its JSON."""
-        if record.status_plan:
-            with self._lock:
-                record.polls += 1
-                status = record.status_plan[min(record.polls, len(record.status_plan)) - 1]
-                if status != record.data["status"]:
-                    record.data["status"] = status
-                    record.data["updated_at"] = now_timestamp()
-        return record.data
+    def delete(self, table: str, record: JSONDict) -> None:
+        """Remove an object."""
+        spec = self.tables[table]
+        with self.lock:
+            self.group(table, self.parent_of(table, record)).remove(str(record[spec.id_field]))
 
-    # ---- projects and tasks
+    def move(self, table: str, record: JSONDict, parent: str | None) -> None:
+        """Re-parent an object (its parent field is set to ``parent``)."""
+        spec = self.tables[table]
+        if spec.parent is None:
+            raise ValueError(f"{table} is not a nested table")
+        with self.lock:
+            self.delete(table, record)
+            record[spec.parent.field] = parent
+            self.group(table, parent).add(str(record[spec.id_field]), record)
 
-    def project(self, uid: str) -> JSONDict | None:
-        """Return the project with this uid, if any."""
-        return self._projects_by_uid.get(uid)
+    # ---- conveniences for tests
 
-    def task(self, uid: str) -> JSONDict | None:
-        """Return the task with this uid, if any."""
-        return self._tasks_by_uid.get(uid)
+    @property
+    def datasets(self) -> list[JSONDict]:
+        """Every dataset (the live dicts)."""
+        return self.records("datasets")
 
-    # ---- exports
+    @property
+    def projects(self) -> list[JSONDict]:
+        """Every project."""
+        return self.records("projects")
+
+    @property
+    def tasks(self) -> list[JSONDict]:
+        """Every task."""
+        return self.records("tasks")
+
+    @property
+    def exports(self) -> list[JSONDict]:
+        """Every export."""
+        return self.records("exports")
 
     def next_export_status_sequence(self, *statuses: str) -> None:
         """Script the statuses the next created export shows on GET 1, 2, ... (last repeats).
@@ -654,83 +379,11 @@ class Store:
         """
         if not statuses:
             raise ValueError("give at least one status")
-        with self._lock:
-            self._next_export_plan = list(statuses)
-
-    def export(self, uid: str) -> ExportRecord | None:
-        """Return the export with this uid, if any."""
-        return self._exports_by_uid.get(uid)
-
-    def create_export(
-        self, *, project: JSONDict | None = None, dataset: DatasetRecord | None = None
-    ) -> JSONDict:
-        """Create an export in status ``pending`` and return its JSON.
-
-        The export fails (final status ``failed``) when the dataset's slug or name, or the
-        project's name, contains ``fail`` (case-insensitive), or when
-        :meth:`next_export_status_sequence` scripted it so.
-        """
-        names: list[str] = []
-        if dataset is not None:
-            names += [str(dataset.data["slug"]), str(dataset.data["name"])]
-        if project is not None:
-            names.append(str(project["name"]))
-        fails = any("fail" in name.lower() for name in names)
-        if project is not None:
-            total = sum(1 for task in self.tasks if task["project"] == project["uid"])
-            title = f"{project['name']} export"
-        elif dataset is not None:
-            total = len(dataset.items)
-            title = f"{dataset.data['name']} export"
-        else:
-            total = len(self.tasks)
-            title = "Organization export"
-        stamp = now_timestamp()
-        with self._lock:
-            plan = self._next_export_plan
-            self._next_export_plan = None
-            if plan is None:
-                final = "failed" if fails else "exported"
-                plan = _status_plan(self.export_polls, final, "pending", "processing")
-            uid = stable_uid("export", str(len(self.exports)))
-            data: JSONDict = {
-                "uid": uid,
-                "status": "pending",
-                "download_url": None,
-                "created_at": stamp,
-                "updated_at": stamp,
-                "name": title,
-                "format": "avala-json-external",
-                "total_task_count": total,
-                "exported_task_count": 0,
-                "datasets": [] if dataset is None else [dataset.uid],
-                "slices": [],
-                "projects": [] if project is None else [project["uid"]],
-                "organization": DEMO_OWNER,
-            }
-            record = ExportRecord(data=data, status_plan=plan)
-            self.exports.append(record)
-            self._exports_by_uid[uid] = record
-        return data
-
-    def poll_export(self, record: ExportRecord) -> JSONDict:
-        """Count one detail GET of ``record``, advance its status, and return its JSON."""
-        with self._lock:
-            record.polls += 1
-            status = record.status_plan[min(record.polls, len(record.status_plan)) - 1]
-            data = record.data
-            if status != data["status"]:
-                data["status"] = status
-                data["updated_at"] = now_timestamp()
-                if status == "exported":
-                    data["download_url"] = f"{ASSET_HOST}/exports/{data['uid']}.json"
-                    data["exported_task_count"] = data["total_task_count"]
-        return data
+        with self.lock:
+            self.settings["next_export_plan"] = list(statuses)
 
 
-def filter_records(records: Sequence[JSONDict], **conditions: str | None) -> Sequence[JSONDict]:
-    """Return the records whose fields equal every non-None condition (no copy if none)."""
+def filter_records(records: Iterable[JSONDict], **conditions: str | None) -> list[JSONDict]:
+    """The records whose fields equal every non-None condition."""
     active = [(key, value) for key, value in conditions.items() if value is not None]
-    if not active:
-        return records
     return [r for r in records if all(r.get(key) == value for key, value in active)]

@@ -39,7 +39,7 @@ def create_export(dataset_uid: str) -> Callable[[object], object]:
 
 
 def dataset_uid(srv: ServerHandle) -> str:
-    return str(srv.state.store.datasets[0].uid)
+    return str(srv.state.store.datasets[0]["uid"])
 
 
 def closed_port() -> int:

@@ -198,7 +198,7 @@ async def test_debug_logs_never_show_the_key_or_bodies(
     srv.state.add_key(rotated)
     srv.state.revoke_key(key)
     secret.write_text(rotated)
-    await api(lambda c: c.exports.create(dataset=str(srv.state.store.datasets[0].uid)))
+    await api(lambda c: c.exports.create(dataset=str(srv.state.store.datasets[0]["uid"])))
     srv.state.revoke_key(rotated)
 
     records = [r for r in caplog.records if r.name.startswith("avala")]
@@ -208,5 +208,5 @@ async def test_debug_logs_never_show_the_key_or_bodies(
         for secret_value in (key, rotated):
             assert secret_value not in text
         assert "body-marker" not in text
-        assert str(srv.state.store.datasets[0].uid) not in text  # the POST body
+        assert str(srv.state.store.datasets[0]["uid"]) not in text  # the POST body
     assert key not in caplog.text and rotated not in caplog.text

@@ -42,7 +42,7 @@ async def test_soak(monkeypatch: pytest.MonkeyPatch) -> None:
 async def run_soak(soak: ServerHandle) -> None:
     store = soak.state.store
     tasks = [t["uid"] for t in store.tasks]
-    datasets = [d.uid for d in store.datasets]
+    datasets = [d["uid"] for d in store.datasets]
     soak.state.faults.set_random(status_503=P_503, reset=P_RESET, seed=20260917)
     answers: dict[int, tuple[bool, int]] = {}
     jobs = iter(range(REQUESTS))

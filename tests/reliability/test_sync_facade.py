@@ -97,7 +97,7 @@ def test_sixteen_threads_share_one_client(srv: ServerHandle) -> None:
                     got = client.tasks.get(task["uid"])
                     ok = (got.uid, got.name) == (task["uid"], task["name"])
                 elif kind == 1:
-                    dataset = datasets[k % len(datasets)].data
+                    dataset = datasets[k % len(datasets)]
                     got_ds = client.datasets.get(dataset["uid"])
                     ok = (got_ds.uid, got_ds.slug) == (dataset["uid"], dataset["slug"])
                 elif kind == 2:
@@ -133,7 +133,7 @@ def test_sixteen_threads_share_one_client(srv: ServerHandle) -> None:
 def test_sync_call_from_the_loop_thread_raises_instead_of_deadlocking(
     srv: ServerHandle,
 ) -> None:
-    uid = str(srv.state.store.datasets[0].uid)
+    uid = str(srv.state.store.datasets[0]["uid"])
     with Client(api_key=srv.api_key, base_url=srv.base_url) as client:
         export = client.exports.create(dataset=uid)
         seen: list[str] = []

@@ -138,7 +138,7 @@ async def test_redirect_to_another_host_sends_it_nothing(
 
     srv.state.faults.push(Fault.redirect(target, status, method="POST"))
     with pytest.raises(RedirectError):
-        await api(lambda c: c.exports.create(dataset=str(srv.state.store.datasets[0].uid)))
+        await api(lambda c: c.exports.create(dataset=str(srv.state.store.datasets[0]["uid"])))
     assert elsewhere() == []
 
 

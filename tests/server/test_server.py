@@ -30,7 +30,7 @@ DATASET_FIELDS = {
     "owner_name", "size_bytes", "annotations_count",
 }  # fmt: skip
 ITEM_FIELDS = {
-    "id", "uid", "key", "dataset", "dataset_owner_name", "dataset_slug", "url",
+    "id", "uid", "is_hidden", "key", "dataset", "dataset_owner_name", "dataset_slug", "url",
     "gpu_texture_url", "thumbnails", "video_thumbnail", "metadata", "export_snippet",
     "annotations", "crop_data", "related_items", "related_sequence_uid", "created_at",
     "updated_at", "status", "data_url", "thumbnail_url", "annotations_count",
@@ -39,7 +39,8 @@ SEQUENCE_FIELDS = {
     "uid", "key", "custom_uuid", "status", "featured_image", "number_of_frames", "views",
     "crop_data", "predefined_labels", "frames", "metrics", "dataset_uid",
     "allow_lidar_calibration", "lidar_calibration_enabled", "camera_calibration_enabled",
-    "coc_timeline",
+    "coc_timeline", "is_hidden", "dataset_data_type", "device_id", "camera_calibration",
+    "is_workflow_terminal", "sequence_status_workflow", "sequence_deliverable_workflow",
 }  # fmt: skip
 PROJECT_FIELDS = {"uid", "name", "status", "created_at", "updated_at", "task_type"}
 TASK_FIELDS = {"uid", "type", "name", "status", "project", "created_at", "updated_at"}
@@ -138,13 +139,23 @@ async def test_every_response_has_request_id_and_rate_limit_headers(
     assert len(seen) == 3
 
 
-async def test_unknown_route_is_json_404_even_without_key(
+async def test_unknown_route_is_an_html_404_unlike_a_missing_object(
     srv: ServerHandle, anon: aiohttp.ClientSession, http: aiohttp.ClientSession
 ) -> None:
-    assert await get_json(anon, srv.url("/nothing/here/"), expect=404) == {"detail": "Not found."}
-    assert await get_json(http, srv.origin + "/other", expect=404) == {"detail": "Not found."}
-    # No trailing slash: not a route.
-    assert await get_json(http, srv.url("/datasets"), expect=404) == {"detail": "Not found."}
+    """As Django answers: an unknown URL is an HTML page, a missing object DRF's JSON, so a
+    typo in a path is never mistaken for "no such object"."""
+    for session, url in (
+        (anon, srv.url("/nothing/here/")),
+        (http, srv.origin + "/other"),
+        (http, srv.url("/datasets")),  # no trailing slash: not a route
+        (http, srv.url("/datasets/demo/highway-lidar/itemz/")),
+    ):
+        async with session.get(url) as response:
+            assert response.status == 404
+            assert response.content_type == "text/html"
+            assert "Not Found" in await response.text()
+    missing = await get_json(http, srv.url(f"/datasets/{uuid.uuid4()}/"), expect=404)
+    assert missing == {"detail": "Not found."}
 
 
 async def test_wrong_method_is_json_405(srv: ServerHandle, http: aiohttp.ClientSession) -> None:
@@ -220,7 +231,7 @@ async def test_get_dataset_by_uid_and_slug(srv: ServerHandle, http: aiohttp.Clie
 
 async def test_seed_data_is_deterministic() -> None:
     first, second = ServerState(), ServerState()
-    assert [d.data for d in first.store.datasets] == [d.data for d in second.store.datasets]
+    assert first.store.datasets == second.store.datasets
     assert first.store.tasks == second.store.tasks
     assert first.store.projects == second.store.projects
 
@@ -619,7 +630,7 @@ async def test_bench_dataset_is_generated_on_the_fly() -> None:
         assert item["dataset"] == dataset["uid"]
         assert_uid(item["uid"])
         assert TIMESTAMP.fullmatch(item["created_at"])
-        assert 600 <= len(await _raw_item(session, url, item["uid"])) <= 900
+        assert 600 <= len(await _raw_item(session, url, item["uid"])) <= 950
 
         assert len(page["results"]) == 1000
         assert page["results"][0]["id"] == 500_001

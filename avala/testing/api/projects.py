@@ -1,0 +1,147 @@
+"""Projects, tasks and exports."""
+
+from __future__ import annotations
+
+from .._engine import Call
+from .._schema import READ, STAMPS, Endpoint, Field, Filter, JSONDict, Table, fields
+from .._store import ASSET_HOST, DEMO_OWNER, Store, seed_time, stable_uid
+from ._common import advance, status_plan
+from .datasets import dataset_uid
+
+_PROJECTS = (
+    # name, status, task type, task count, dataset slug
+    ("Highway Annotation", "active", "point-cloud-annotation", 14, "highway-lidar"),
+    ("Warehouse QA", "paused", "image-annotation", 10, "warehouse-cameras"),
+    ("Drone Review", "completed", "video-annotation", 8, "drone-flights"),
+)
+
+
+def project_uid(name: str) -> str:
+    """The uid of a seeded project."""
+    return stable_uid("project", name)
+
+
+def _seed_projects(store: Store) -> list[JSONDict]:
+    return [
+        {
+            "uid": project_uid(name),
+            "name": name,
+            "status": status,
+            "created_at": seed_time(days=20 + i),
+            "updated_at": seed_time(days=40 + i),
+            "task_type": task_type,
+            "_dataset": dataset_uid(DEMO_OWNER, slug),
+        }
+        for i, (name, status, task_type, _, slug) in enumerate(_PROJECTS)
+    ]
+
+
+def _seed_tasks(store: Store) -> list[JSONDict]:
+    out = []
+    for p, (name, status, task_type, count, _) in enumerate(_PROJECTS):
+        for t in range(count):
+            done = status == "completed" or t % 3 == 0
+            out.append(
+                {
+                    "uid": stable_uid("task", name, str(t)),
+                    "type": task_type,
+                    "name": f"{name} #{t + 1:03d}",
+                    "status": "completed" if done else "pending",
+                    "project": project_uid(name),
+                    "created_at": seed_time(days=21 + p, minutes=t * 17),
+                    "updated_at": seed_time(days=22 + p, minutes=t * 17),
+                }
+            )
+    return out
+
+
+PROJECTS = Table(
+    "projects",
+    {**STAMPS, **fields(name="str", status="str", task_type="str", _dataset="str")},
+    seed=_seed_projects,
+)
+TASKS = Table(
+    "tasks",
+    {**STAMPS, **fields(type="str", name="str", status="str", project="str")},
+    seed=_seed_tasks,
+)
+
+
+def _export_create(call: Call, values: JSONDict) -> None:
+    """Name and count the export, and plan the statuses its GETs will show."""
+    store = call.store
+    project = store.find("projects", uid=values["project"]) if values.get("project") else None
+    dataset = store.find("datasets", uid=values["dataset"]) if values.get("dataset") else None
+    names = [str(project["name"])] if project else []
+    if dataset is not None:
+        names += [str(dataset["slug"]), str(dataset["name"])]
+    if project is not None:
+        total = sum(1 for task in store.all("tasks") if task["project"] == project["uid"])
+        title = f"{project['name']} export"
+    elif dataset is not None:
+        total = len(store.group("dataset_items", dataset["uid"]))
+        title = f"{dataset['name']} export"
+    else:
+        total = len(store.records("tasks"))
+        title = "Organization export"
+    with store.lock:
+        plan = store.settings.pop("next_export_plan", None)
+    if plan is None:
+        fails = any("fail" in name.lower() for name in names)
+        final = "failed" if fails else "exported"
+        plan = status_plan(store.settings.get("export_polls", 3), final, "pending", "processing")
+    values.update(
+        name=title,
+        total_task_count=total,
+        datasets=[] if dataset is None else [dataset["uid"]],
+        projects=[] if project is None else [project["uid"]],
+        _plan=plan,
+    )
+
+
+def _export_retrieve(store: Store, record: JSONDict) -> None:
+    if advance(record) and record["status"] == "exported":
+        record["download_url"] = f"{ASSET_HOST}/exports/{record['uid']}.json"
+        record["exported_task_count"] = record["total_task_count"]
+
+
+EXPORTS = Table(
+    "exports",
+    {
+        **STAMPS,
+        "status": Field(read_only=True, default="pending"),
+        "download_url": Field(read_only=True),
+        "name": Field(read_only=True),
+        "format": Field(read_only=True, default="avala-json-external"),
+        "total_task_count": Field(kind="int", read_only=True, default=0),
+        "exported_task_count": Field(kind="int", read_only=True, default=0),
+        "datasets": Field(kind="array", read_only=True, default=list),
+        "slices": Field(kind="array", read_only=True, default=list),
+        "projects": Field(kind="array", read_only=True, default=list),
+        "organization": Field(read_only=True, default=DEMO_OWNER),
+        "project": Field(ref="projects", write_only=True),
+        "dataset": Field(ref="datasets", write_only=True),
+    },
+    on_create=_export_create,
+    on_retrieve=_export_retrieve,
+)
+
+
+ENDPOINTS = (
+    Endpoint(PROJECTS, "/users/me/projects/", verbs=READ, ordering=("name", "created_at")),
+    Endpoint(
+        TASKS,
+        "/tasks/",
+        verbs=READ,
+        filters=(Filter("project"), Filter("status"), Filter("type")),
+        ordering=("name", "created_at", "updated_at"),
+    ),
+    Endpoint(
+        EXPORTS,
+        "/exports/",
+        verbs=frozenset({"list", "create", "retrieve"}),
+        ordering=("created_at", "updated_at", "name"),
+    ),
+)
+
+TABLES = (PROJECTS, TASKS, EXPORTS)
