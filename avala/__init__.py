@@ -1,12 +1,17 @@
 """avala: the async-native Python SDK for the Avala API.
 
-``AsyncClient`` is the core; ``Client`` is its generated synchronous facade.
+``AsyncClient`` is the core; ``Client`` is its generated synchronous facade. Models (``avala.
+Dataset``, ``avala.Webhook``...) are imported on first use, so ``import avala`` stays cheap.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._client import AsyncClient
 from ._config import DEFAULT_BASE_URL, Timeout
+from ._signup import async_signup
 from ._sync.client import Client
+from ._sync.signup import signup
 from ._transport import RateLimitInfo
 from ._version import __version__
 from .credentials import (
@@ -31,13 +36,30 @@ from .errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    QuotaExceededError,
     RateLimitError,
     RedirectError,
     ServerError,
     ValidationError,
 )
-from .models import Dataset, DatasetItem, DatasetSequence, Export, Project, Task
 from .pagination import AsyncPage, AsyncPaginator, SyncPage, SyncPaginator
+
+if TYPE_CHECKING:
+    from .models import Dataset, DatasetItem, DatasetSequence, Export, Project, Task
+
+Avala = Client
+"""The official SDK's other name for :class:`Client`."""
+
+_MODELS = ("Dataset", "DatasetItem", "DatasetSequence", "Export", "Project", "Task")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        from . import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'avala' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -49,6 +71,7 @@ __all__ = [
     "AsyncPage",
     "AsyncPaginator",
     "AuthenticationError",
+    "Avala",
     "AvalaError",
     "CallableProvider",
     "Client",
@@ -69,6 +92,7 @@ __all__ = [
     "ForbiddenError",
     "NotFoundError",
     "Project",
+    "QuotaExceededError",
     "RateLimitError",
     "RateLimitInfo",
     "RedirectError",
@@ -79,5 +103,7 @@ __all__ = [
     "Timeout",
     "ValidationError",
     "__version__",
+    "async_signup",
     "errors",
+    "signup",
 ]

@@ -3,19 +3,60 @@ the running loop, resources as attributes."""
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Iterable
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from ._config import TimeoutTypes, check_max_retries, resolve_base_url, to_timeout
 from ._transport import RateLimitInfo, RequestOptions, Transport
 from .credentials import Credential, CredentialProvider, build_chain
-from .resources.datasets import AsyncDatasets
-from .resources.exports import AsyncExports
-from .resources.projects import AsyncProjects
-from .resources.tasks import AsyncTasks
+
+if TYPE_CHECKING:
+    from .resources.agents import AsyncAgents
+    from .resources.annotation_issues import AsyncAnnotationIssues
+    from .resources.annotations import AsyncAnnotations
+    from .resources.auto_label_jobs import AsyncAutoLabelJobs
+    from .resources.consensus import AsyncConsensus
+    from .resources.datasets import AsyncDatasets
+    from .resources.exports import AsyncExports
+    from .resources.fleet import AsyncFleet
+    from .resources.inference_providers import AsyncInferenceProviders
+    from .resources.organizations import AsyncOrganizations
+    from .resources.projects import AsyncProjects
+    from .resources.quality_targets import AsyncQualityTargets
+    from .resources.slices import AsyncSlices
+    from .resources.storage_configs import AsyncStorageConfigs
+    from .resources.tasks import AsyncTasks
+    from .resources.webhook_deliveries import AsyncWebhookDeliveries
+    from .resources.webhooks import AsyncWebhooks
 
 __all__ = ["AsyncClient"]
+
+
+class _Resource:
+    """A client attribute built on first use, importing its module only then, so
+    ``import avala`` does not pay for twenty resource families."""
+
+    __slots__ = ("_class", "_module", "_name")
+
+    def __init__(self, module: str, cls: str) -> None:
+        self._module, self._class, self._name = module, cls, ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, client: AsyncClient | None, owner: type | None = None) -> Any:
+        if client is None:
+            return self
+        cls = getattr(importlib.import_module(self._module, __package__), self._class)
+        resource = client.__dict__[self._name] = cls(client)
+        return resource
+
+
+def _resource(module: str, cls: str) -> Any:
+    return _Resource(module, cls)
 
 
 class AsyncClient:
@@ -47,14 +88,52 @@ class AsyncClient:
             lists every place tried), a key is malformed, or the base URL is invalid.
     """
 
-    datasets: AsyncDatasets
-    """Datasets, their items and sequences."""
-    projects: AsyncProjects
+    datasets: AsyncDatasets = _resource(".resources.datasets", "AsyncDatasets")
+    """Datasets, their items and sequences, health, transfers and manual uploads."""
+    projects: AsyncProjects = _resource(".resources.projects", "AsyncProjects")
     """Annotation projects."""
-    tasks: AsyncTasks
+    tasks: AsyncTasks = _resource(".resources.tasks", "AsyncTasks")
     """Annotation tasks."""
-    exports: AsyncExports
-    """Exports."""
+    exports: AsyncExports = _resource(".resources.exports", "AsyncExports")
+    """Exports of annotations."""
+    storage_configs: AsyncStorageConfigs = _resource(
+        ".resources.storage_configs", "AsyncStorageConfigs"
+    )
+    """Cloud storage connections (S3, GCS)."""
+    agents: AsyncAgents = _resource(".resources.agents", "AsyncAgents")
+    """Automation agents called on annotation events."""
+    inference_providers: AsyncInferenceProviders = _resource(
+        ".resources.inference_providers", "AsyncInferenceProviders"
+    )
+    """Model endpoints used for pre-labelling."""
+    auto_label_jobs: AsyncAutoLabelJobs = _resource(
+        ".resources.auto_label_jobs", "AsyncAutoLabelJobs"
+    )
+    """Auto-labelling jobs of projects."""
+    quality_targets: AsyncQualityTargets = _resource(
+        ".resources.quality_targets", "AsyncQualityTargets"
+    )
+    """Quality targets of projects, and their evaluation."""
+    consensus: AsyncConsensus = _resource(".resources.consensus", "AsyncConsensus")
+    """Inter-annotator consensus of projects."""
+    webhooks: AsyncWebhooks = _resource(".resources.webhooks", "AsyncWebhooks")
+    """Webhook subscriptions."""
+    webhook_deliveries: AsyncWebhookDeliveries = _resource(
+        ".resources.webhook_deliveries", "AsyncWebhookDeliveries"
+    )
+    """Deliveries of webhook events (read-only)."""
+    organizations: AsyncOrganizations = _resource(".resources.organizations", "AsyncOrganizations")
+    """Organizations, members, invitations and teams."""
+    slices: AsyncSlices = _resource(".resources.slices", "AsyncSlices")
+    """Slices: curated subsets of datasets."""
+    annotation_issues: AsyncAnnotationIssues = _resource(
+        ".resources.annotation_issues", "AsyncAnnotationIssues"
+    )
+    """Quality-control issues raised on annotations."""
+    annotations: AsyncAnnotations = _resource(".resources.annotations", "AsyncAnnotations")
+    """Bulk edits of 3D annotations."""
+    fleet: AsyncFleet = _resource(".resources.fleet", "AsyncFleet")
+    """Fleet: devices, recordings, events, rules, alerts and alert channels."""
 
     _transport: Transport
     _options: RequestOptions
@@ -89,10 +168,6 @@ class AsyncClient:
         self._transport = transport
         self._options = options
         self._owns_transport = owns
-        self.datasets = AsyncDatasets(self)
-        self.projects = AsyncProjects(self)
-        self.tasks = AsyncTasks(self)
-        self.exports = AsyncExports(self)
 
     def with_options(
         self, *, timeout: TimeoutTypes | None = None, max_retries: int | None = None

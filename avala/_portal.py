@@ -17,10 +17,11 @@ live. Hand-written support for the generated code in ``avala/_sync/``:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ._client import AsyncClient
 
 R = TypeVar("R")
+T = TypeVar("T")
 _CLOSE_TIMEOUT = 10.0
 _WAKE_INTERVAL = 0.25
 # Objects that belong to a parent process's loop thread; kept alive in a forked child so
@@ -202,10 +204,6 @@ class SyncClientBase:
     def _bind(self, client: AsyncClient, portal: Portal | None) -> None:
         self._async = client
         self._portal = Portal(client) if portal is None else portal
-        self._init_resources()
-
-    def _init_resources(self) -> None:
-        raise NotImplementedError
 
     def _derive(self, client: AsyncClient) -> Self:
         derived = object.__new__(type(self))
@@ -241,3 +239,40 @@ class SyncClientBase:
             f"{type(self).__name__}(base_url={self._async.base_url!r}, "
             f"credential={self._async.credential.provider!r})"
         )
+
+
+_DONE = object()
+
+
+def iterate(items: AsyncIterator[T], call: Caller) -> Iterator[T]:
+    """Walk an async iterator from sync code: one hop to the loop thread per item, nothing
+    before the first ``next()``. Stopping early closes the async iterator on its loop."""
+
+    async def step() -> Any:
+        try:
+            return await items.__anext__()
+        except StopAsyncIteration:
+            return _DONE
+
+    finished = False
+    try:
+        while (item := call(step)) is not _DONE:
+            yield item
+        finished = True
+    finally:
+        aclose = getattr(items, "aclose", None)
+        if not finished and aclose is not None:
+
+            async def close() -> None:
+                await aclose()
+
+            with contextlib.suppress(AvalaError):  # a closed client has nothing to close
+                call(close)
+
+
+def run_once(func: Callable[[], Coroutine[Any, Any, R]]) -> R:
+    """Run one coroutine from sync code on a short-lived event-loop thread (for the module
+    functions that need no client, e.g. ``signup``); works under a running loop too."""
+    with start_blocking_portal("asyncio", name="avala-once") as portal:
+        result: R = portal.call(func)
+        return result

@@ -41,6 +41,7 @@ from .errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    QuotaExceededError,
     RateLimitError,
     RedirectError,
     ServerError,
@@ -177,6 +178,10 @@ def should_retry_status(method: str, status: int, headers: Mapping[str, str]) ->
     )
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _summarise_fields(errors: Mapping[str, list[str]]) -> str:
     return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
 
@@ -202,12 +207,13 @@ def make_status_error(
     reason: str,
     headers: Mapping[str, str],
     raw: bytes,
-    secret: str,
+    secret: str | None,
     retries_taken: int,
+    where: str = "",
 ) -> APIStatusError:
     """Map a non-2xx response to the exception for its status, parsing every documented
     error body shape; the API key is scrubbed from whatever the server echoed."""
-    text = raw.decode("utf-8", "replace").replace(secret, "[redacted]") if raw else ""
+    text = _scrub(raw.decode("utf-8", "replace"), secret) if raw else ""
     body: Any = None
     parsed_ok = False
     if text:
@@ -275,6 +281,22 @@ def make_status_error(
     cls = _STATUS_ERRORS.get(status)
     if cls is ValidationError:
         return ValidationError(message, errors=fields, **common)
+    if status == 413 and isinstance(body, dict):
+        limit, used = body.get("limit"), body.get("used")
+        if _is_int(limit) or _is_int(used):
+            return QuotaExceededError(
+                message,
+                limit=limit if _is_int(limit) else None,
+                used=used if _is_int(used) else None,
+                **common,
+            )
+    if status == 404 and text and not parsed_ok:
+        return NotFoundError(
+            f"HTTP 404: {where or 'the request'} is not an endpoint of this API (the server "
+            'answered with a page, not the API\'s JSON {"detail": ...}). Check base_url (it '
+            "ends in /api/v1).",
+            **common,
+        )
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=parse_retry_after(headers), **common)
     if cls is not None:
@@ -324,8 +346,8 @@ class Transport:
     def __init__(
         self,
         base_url: str,
-        chain: CredentialChain,
-        credential: Credential,
+        chain: CredentialChain | None,
+        credential: Credential | None,
         options: RequestOptions,
         *,
         connection_limit: int = 100,
@@ -352,10 +374,13 @@ class Transport:
         self._session = self._loop = self._rotation_lock = None
 
     def __repr__(self) -> str:
-        return f"Transport(base_url={self.base_url!r}, credential={self._credential.provider!r})"
+        provider = None if self._credential is None else self._credential.provider
+        return f"Transport(base_url={self.base_url!r}, credential={provider!r})"
 
     @property
     def credential(self) -> Credential:
+        if self._credential is None:
+            raise AvalaError("This transport is anonymous: it sends no API key.")
         return self._credential
 
     @property
@@ -377,16 +402,15 @@ class Transport:
     def has_open_session(self) -> bool:
         return self._session is not None and not self._session.closed
 
-    def _set_headers(self, credential: Credential) -> None:
+    def _set_headers(self, credential: Credential | None) -> None:
+        """Headers for ``credential``; None (``signup``) sends no key at all."""
         self._credential = credential
-        self._secret = _Secret(credential.api_key)
-        self._headers: dict[str, str] = {
-            "X-Avala-Api-Key": self._secret,
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
-        if self._session is not None:
-            self._session.headers["X-Avala-Api-Key"] = self._secret
+        self._secret = None if credential is None else _Secret(credential.api_key)
+        self._headers: dict[str, str] = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if self._secret is not None:
+            self._headers["X-Avala-Api-Key"] = self._secret
+            if self._session is not None:
+                self._session.headers["X-Avala-Api-Key"] = self._secret
 
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
@@ -421,15 +445,18 @@ class Transport:
             # Let the transports' connection_lost callbacks run before the loop may end.
             await asyncio.sleep(0)
 
-    async def _rotate_credential(self, rejected: Credential) -> bool:
+    async def _rotate_credential(self, rejected: Credential | None) -> bool:
         """After a 401, ask the chain again; True if it now yields a different key."""
+        chain = self._chain
+        if chain is None or rejected is None:
+            return False
         if self._rotation_lock is None:
             self._rotation_lock = asyncio.Lock()
         async with self._rotation_lock:
             if self._credential is not rejected:
                 return True  # another request already rotated it
             try:
-                fresh = await asyncio.get_running_loop().run_in_executor(None, self._chain.resolve)
+                fresh = await asyncio.get_running_loop().run_in_executor(None, chain.resolve)
             except AvalaError:
                 return False
             if fresh.api_key == rejected.api_key:
@@ -532,7 +559,13 @@ class Transport:
                         delay = wait
                 if delay is None:
                     status_error = make_status_error(
-                        status, resp.reason or "", resp_headers, raw, self._secret, retries
+                        status,
+                        resp.reason or "",
+                        resp_headers,
+                        raw,
+                        self._secret,
+                        retries,
+                        f"{method} {path}",
                     )
                     del raw  # may echo the key: keep it out of tracebacks with locals
                     raise status_error
@@ -540,14 +573,19 @@ class Transport:
             await asyncio.sleep(delay)
 
 
-def _decode(raw: bytes, status: int, method: str, path: str, secret: str) -> Any:
+def _scrub(text: str, secret: str | None) -> str:
+    """``text`` with the API key replaced by ``[redacted]``."""
+    return text.replace(secret, "[redacted]") if secret else text
+
+
+def _decode(raw: bytes, status: int, method: str, path: str, secret: str | None) -> Any:
     if status == 204 or not raw:
         return None
     try:
         return json.loads(raw.decode())  # JSON APIs speak UTF-8; skips encoding detection
     except ValueError:
         pass
-    body = raw[:2000].decode("utf-8", "replace").replace(secret, "[redacted]")
+    body = _scrub(raw[:2000].decode("utf-8", "replace"), secret)
     del raw  # may echo the key: keep it out of tracebacks with locals
     raise APIResponseValidationError(
         f"{method} {path} returned HTTP {status} with a body that is not JSON.",

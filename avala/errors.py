@@ -23,10 +23,12 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "AvalaError",
+    "BulkEditError",
     "ConfigurationError",
     "ConflictError",
     "ForbiddenError",
     "NotFoundError",
+    "QuotaExceededError",
     "RateLimitError",
     "RedirectError",
     "ServerError",
@@ -122,6 +124,8 @@ class ValidationError(APIStatusError):
     Attributes:
         errors: Field errors as ``{field: [messages]}``; non-field errors are under
             ``"non_field_errors"``. Empty when the server gave none.
+        details: The official SDK's view of the same: the body when it is a JSON array,
+            else an empty list (kept so code written for it works unchanged).
     """
 
     def __init__(
@@ -129,6 +133,11 @@ class ValidationError(APIStatusError):
     ) -> None:
         super().__init__(message, **kwargs)
         self.errors: dict[str, list[str]] = dict(errors or {})
+
+    @property
+    def details(self) -> list[Any]:
+        """The body when it is a JSON array, else ``[]`` (as in the official SDK)."""
+        return list(self.body) if isinstance(self.body, list) else []
 
 
 class AuthenticationError(APIStatusError):
@@ -163,6 +172,22 @@ class RateLimitError(APIStatusError):
         self.retry_after = retry_after
 
 
+class QuotaExceededError(APIStatusError):
+    """413 with the upload quota in the body: the bytes asked for would exceed it.
+
+    Attributes:
+        limit: The quota in bytes, if the server said.
+        used: Bytes already used (open reservations included), if the server said.
+    """
+
+    def __init__(
+        self, message: str, *, limit: int | None = None, used: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
+        self.used = used
+
+
 class ServerError(APIStatusError):
     """5xx: the server failed."""
 
@@ -177,3 +202,25 @@ class APITimeoutError(APIConnectionError):
 
 class APIResponseValidationError(AvalaError):
     """A 2xx response body could not be decoded or did not match the expected model."""
+
+
+class BulkEditError(AvalaError, RuntimeError):
+    """A chunk of ``annotations.bulk_edit`` failed. Chunks before it were applied; the
+    original error is ``__cause__`` (its status and body are copied here).
+
+    It is also a ``RuntimeError``, as the official SDK raises, so code written for it works.
+
+    Attributes:
+        chunk_index: The failing chunk, counted from 0.
+        chunk_size: How many edits that chunk held.
+    """
+
+    def __init__(self, chunk_index: int, chunk_size: int, cause: AvalaError) -> None:
+        super().__init__(
+            f"bulk_edit chunk {chunk_index} ({chunk_size} edits) failed: {cause.message}",
+            status_code=cause.status_code,
+            body=cause.body,
+            retries_taken=cause.retries_taken,
+        )
+        self.chunk_index = chunk_index
+        self.chunk_size = chunk_size

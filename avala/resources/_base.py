@@ -68,25 +68,63 @@ def check_seconds(name: str, value: float, *, allow_zero: bool) -> float:
     return float(value)
 
 
+def path(template: str, **ids: object) -> str:
+    """Fill each ``{name}`` of ``template`` with its id, encoded as one path segment
+    (see :func:`segment`): ``path("/agents/{uid}/", uid=uid)``."""
+    return template.format_map({name: segment(name, value) for name, value in ids.items()})
+
+
+def body(**values: Any) -> dict[str, Any]:
+    """A JSON body of the fields given: None means "not given" and is left out, so PATCH
+    changes only what the caller passed. Fields the API always wants are passed non-None."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 class AsyncResource:
-    """Base of the async resource classes; holds the owning client."""
+    """Base of the async resource classes; holds the owning client.
+
+    Every method of a resource is one call to a helper here: the verb, the path, the query
+    or body, and the model to build from the response.
+    """
 
     __slots__ = ("_client",)
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def _get(self, path: str, model: type[T]) -> T:
-        client = self._client
-        response = await client._transport.request("GET", path, client._options)
-        return structure(response.data, model)
-
-    async def _post(self, path: str, model: type[T], body: Mapping[str, Any]) -> T:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        model: type[T],
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> T:
         client = self._client
         response = await client._transport.request(
-            "POST", path, client._options, json_body=dict(body)
+            method, path, client._options, params=params, json_body=json
         )
         return structure(response.data, model)
+
+    async def _get(self, path: str, model: type[T], params: Mapping[str, str] | None = None) -> T:
+        return await self._send("GET", path, model, params=params)
+
+    async def _post(self, path: str, model: type[T], json: Any = None) -> T:
+        """POST ``json`` (None sends no body at all, as the API's payload-less actions want)."""
+        return await self._send("POST", path, model, json=json)
+
+    async def _patch(self, path: str, model: type[T], json: Any) -> T:
+        return await self._send("PATCH", path, model, json=json)
+
+    async def _put(self, path: str, model: type[T], json: Any) -> T:
+        return await self._send("PUT", path, model, json=json)
+
+    async def _void(self, method: str, path: str, json: Any = None) -> None:
+        """A call whose answer carries nothing to return (204, or a body the API documents
+        as ignored)."""
+        client = self._client
+        await client._transport.request(method, path, client._options, json_body=json)
 
     def _list(self, path: str, model: type[T], params: dict[str, str]) -> AsyncPaginator[T]:
         return AsyncPaginator(ListEndpoint(self._client, path, model, params))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -80,7 +82,7 @@ def test_unmapped_and_unused_type_map_entries_fail(
     with pytest.raises(gen.CodegenError, match="never used"):
         gen.render()
     monkeypatch.setattr(gen, "TYPE_MAP", {"AsyncClient": "Client"})
-    with pytest.raises(gen.CodegenError, match="AsyncPaginator"):
+    with pytest.raises(gen.CodegenError, match=r"no sync mapping for .'Async(Paginator|Iterator)"):
         gen.render()
 
 
@@ -92,15 +94,18 @@ def test_generated_files_carry_the_do_not_edit_header() -> None:
 
 # --- parity, verified at runtime with inspect ------------------------------------------
 
-SYNC_NAMES = {"AsyncClient": "Client", "AsyncPaginator": "SyncPaginator"}
+SYNC_NAMES = {
+    "AsyncClient": "Client",
+    "AsyncPaginator": "SyncPaginator",
+    "AsyncIterator": "Iterator",
+}
 
 
 def sync_annotation(text: Any) -> Any:
     if not isinstance(text, str):
         return text
-    for async_name, sync_name in {**SYNC_NAMES, **resource_pairs_names()}.items():
-        text = text.replace(async_name, sync_name)
-    return text
+    pairs = {**SYNC_NAMES, **resource_pairs_names()}
+    return re.sub(r"\bAsync\w+", lambda m: pairs.get(m.group(0), m.group(0)), text)
 
 
 def resource_pairs_names() -> dict[str, str]:
@@ -134,10 +139,15 @@ def test_resource_methods_match(async_name: str) -> None:
     assert set(async_methods) == set(sync_methods)
     for name, fn in async_methods.items():
         assert_same_signature(fn, sync_methods[name], f"{async_name}.{name}")
-        assert inspect.iscoroutinefunction(fn) or "Paginator" in str(
-            inspect.signature(fn).return_annotation
+        returns = str(inspect.signature(fn).return_annotation)
+        assert inspect.iscoroutinefunction(fn) or returns.startswith(
+            ("AsyncPaginator", "AsyncIterator")
         )
     assert inspect.getdoc(async_cls) == inspect.getdoc(sync_cls)
+    children = {n: a for n, a in async_cls.__annotations__.items() if not n.startswith("_")}
+    assert {n: sync_annotation(a) for n, a in children.items()} == {
+        n: a for n, a in sync_cls.__annotations__.items() if not n.startswith("_")
+    }
 
 
 def test_client_matches_async_client() -> None:
@@ -152,9 +162,32 @@ def test_client_matches_async_client() -> None:
         elif name != "close":
             assert_same_signature(member, sync_member, name)
     resources = {n: a for n, a in AsyncClient.__annotations__.items() if not n.startswith("_")}
-    assert {n: sync_annotation(a) for n, a in resources.items()} == {
-        n: a for n, a in Client.__annotations__.items() if not n.startswith("_")
+    sync_resources = {
+        name: member.func.__annotations__["return"]
+        for name, member in vars(Client).items()
+        if isinstance(member, functools.cached_property)
     }
+    assert {n: sync_annotation(a) for n, a in resources.items()} == sync_resources
+    for name in resources:  # built on first use, once per client
+        with Client(api_key="avk_x") as client:
+            first = getattr(client, name)
+            assert getattr(client, name) is first
+            assert first._async is getattr(client._async, name)
+
+
+def test_module_functions_have_sync_twins() -> None:
+    assert_same_signature(avala.async_signup, avala.signup, "signup")
+    assert inspect.iscoroutinefunction(avala.async_signup)
+
+
+def test_bulk_edit_bridges_to_a_lazy_iterator() -> None:
+    with Client(api_key="avk_x", base_url="https://api.avala.test/api/v1") as client:
+        edits = iter([{"action": "delete", "object_uuid": "x", "sequence_uid": "s"}])
+        walk = client.annotations.bulk_edit("o", "s", edits, chunk_size=1)
+        assert inspect.isgenerator(walk)  # nothing sent: the generator has not started
+        walk.close()
+        with pytest.raises(ValueError, match="chunk_size"):
+            client.annotations.bulk_edit("o", "s", [], chunk_size=0)
 
 
 def test_public_surface_exports_both_clients() -> None:
