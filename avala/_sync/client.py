@@ -12,14 +12,25 @@ from avala._portal import SyncClientBase, SyncResource, iterate
 from avala.pagination import SyncPaginator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from typing import Any
 
     from avala._config import TimeoutTypes
     from avala._transport import RateLimitInfo
     from avala.credentials import Credential, CredentialProvider
+    from avala.models.agents import Agent, AgentExecution, AgentTestResult
     from avala.models.annotations import BulkEdit, BulkEditResult
-    from avala.models.datasets import Dataset, DatasetItem, DatasetSequence
+    from avala.models.datasets import (
+        AllowedMimes,
+        Dataset,
+        DatasetCalibration,
+        DatasetFrame,
+        DatasetHealth,
+        DatasetItem,
+        DatasetSequence,
+        ManualUploadTarget,
+        UploadQuota,
+    )
     from avala.models.exports import Export
     from avala.models.projects import Project
     from avala.models.tasks import Task
@@ -84,6 +95,129 @@ class Agents(SyncResource):
     __slots__ = ()
 
     _async: AsyncAgents
+
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> SyncPaginator[Agent]:
+        """List agents.
+
+        Returns:
+            A paginator: iterate it for every agent, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(self._async.list(limit=limit, cursor=cursor), self._call)
+
+    def get(self, uid: str) -> Agent:
+        """Fetch an agent by uid.
+
+        Raises:
+            NotFoundError: no such agent.
+        """
+        return self._call(functools.partial(self._async.get, uid=uid))
+
+    def create(
+        self,
+        *,
+        name: str,
+        events: Sequence[str] | None = None,
+        description: str | None = None,
+        callback_url: str | None = None,
+        is_active: bool | None = None,
+        project: str | None = None,
+        task_types: Sequence[str] | None = None,
+    ) -> Agent:
+        """Register an agent.
+
+        Args:
+            name: Display name.
+            events: Events that trigger it, e.g. ``["result.submitted", "task.completed"]``.
+            description: Free text.
+            callback_url: The HTTPS URL Avala calls.
+            is_active: Whether it runs (the server's default when omitted: active).
+            project: Limit it to this project (uid).
+            task_types: Limit it to these task types.
+
+        Returns:
+            The agent; its ``secret`` (for verifying callbacks) is returned only here.
+
+        Raises:
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                name=name,
+                events=events,
+                description=description,
+                callback_url=callback_url,
+                is_active=is_active,
+                project=project,
+                task_types=task_types,
+            )
+        )
+
+    def update(
+        self,
+        uid: str,
+        *,
+        name: str | None = None,
+        events: Sequence[str] | None = None,
+        description: str | None = None,
+        callback_url: str | None = None,
+        is_active: bool | None = None,
+        project: str | None = None,
+        task_types: Sequence[str] | None = None,
+    ) -> Agent:
+        """Change an agent: only the fields given are sent (PATCH).
+
+        Args:
+            uid: The agent.
+            name: New display name.
+            events: New trigger events (replaces the list).
+            description: New description.
+            callback_url: New callback URL.
+            is_active: Pause (False) or resume (True).
+            project: New project scope (uid).
+            task_types: New task-type scope (replaces the list).
+        """
+        return self._call(
+            functools.partial(
+                self._async.update,
+                uid=uid,
+                name=name,
+                events=events,
+                description=description,
+                callback_url=callback_url,
+                is_active=is_active,
+                project=project,
+                task_types=task_types,
+            )
+        )
+
+    def delete(self, uid: str) -> None:
+        """Delete an agent.
+
+        Raises:
+            NotFoundError: no such agent.
+        """
+        return self._call(functools.partial(self._async.delete, uid=uid))
+
+    def list_executions(
+        self, uid: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[AgentExecution]:
+        """List an agent's executions (each event it was called for, and the outcome).
+
+        Returns:
+            A paginator of :class:`~avala.models.agents.AgentExecution`.
+        """
+        return SyncPaginator(
+            self._async.list_executions(uid=uid, limit=limit, cursor=cursor), self._call
+        )
+
+    def test(self, uid: str) -> AgentTestResult:
+        """Send a test event to the agent's callback (no body is sent).
+
+        Returns:
+            The server's report as a dict, e.g. ``{"delivered": True, "status_code": 200}``.
+        """
+        return self._call(functools.partial(self._async.test, uid=uid))
 
 
 class AnnotationIssues(SyncResource):
@@ -178,7 +312,7 @@ class Datasets(SyncResource):
             data_type: Only this type (``image``, ``video``, ``lidar``, ``mcap``, ``splat``).
             name: Only names containing this text (case-insensitive).
             status: Only this status (``creating`` or ``created``).
-            visibility: Only ``private`` or ``public`` datasets.
+            visibility: Only ``private``, ``unlisted`` or ``public`` datasets.
             limit: Items per page.
             cursor: Start from this page cursor (``page.next_cursor``).
 
@@ -315,6 +449,7 @@ class Datasets(SyncResource):
         interval: float = 10.0,
         timeout: float = 3600.0,
         on_poll: Callable[[Dataset], object] | None = None,
+        _on_poll: Callable[[Dataset], object] | None = None,
     ) -> Dataset:
         """Poll a dataset until it reaches ``status``.
 
@@ -324,6 +459,7 @@ class Datasets(SyncResource):
             interval: Seconds between polls (> 0).
             timeout: Seconds to wait in all (>= 0).
             on_poll: Called with the dataset after each poll that has not reached ``status``.
+            _on_poll: The official SDK's name for ``on_poll``, accepted so its code runs as is.
 
         Raises:
             TimeoutError: the status was not reached in time; the message names the last one.
@@ -336,6 +472,159 @@ class Datasets(SyncResource):
                 interval=interval,
                 timeout=timeout,
                 on_poll=on_poll,
+                _on_poll=_on_poll,
+            )
+        )
+
+    def get_frame(self, owner: str, slug: str, sequence_uid: str, frame_idx: int) -> DatasetFrame:
+        """One frame of a sequence, with its camera images and the device pose.
+
+        Built client-side from :meth:`get_sequence` (one request). ``model`` and
+        ``camera_model`` each fall back to the other, as the API names the camera model
+        either way.
+
+        Raises:
+            IndexError: ``frame_idx`` is negative or not below the frame count (the message
+                gives the count).
+        """
+        return self._call(
+            functools.partial(
+                self._async.get_frame,
+                owner=owner,
+                slug=slug,
+                sequence_uid=sequence_uid,
+                frame_idx=frame_idx,
+            )
+        )
+
+    def get_calibration(self, owner: str, slug: str, sequence_uid: str) -> DatasetCalibration:
+        """The cameras of a sequence (intrinsics and mounting pose), from its first frame.
+
+        Built client-side from :meth:`get_sequence` (one request). A camera's id is its
+        ``camera``, ``camera_id`` or ``sensor_id``; ``model``, ``xi`` and ``alpha`` fall back
+        to the frame's own. A sequence without frames has no cameras.
+        """
+        return self._call(
+            functools.partial(
+                self._async.get_calibration, owner=owner, slug=slug, sequence_uid=sequence_uid
+            )
+        )
+
+    def get_health(self, owner: str, slug: str) -> DatasetHealth:
+        """Ingestion health of a dataset: counts, per-sequence calibration, and issues."""
+        return self._call(functools.partial(self._async.get_health, owner=owner, slug=slug))
+
+    def transfer(
+        self,
+        owner: str,
+        slug: str,
+        *,
+        organization_uid: str | None = None,
+        owner_username: str | None = None,
+    ) -> Dataset:
+        """Move a dataset to an organization or another user.
+
+        Args:
+            owner: The current owner's handle.
+            slug: The dataset's slug.
+            organization_uid: The organization to move it to.
+            owner_username: The user to move it to.
+
+        Returns:
+            The dataset at its new place: use its ``owner_name`` from now on.
+
+        Raises:
+            ValueError: not exactly one of ``organization_uid`` / ``owner_username`` was
+                given (before any request).
+        """
+        return self._call(
+            functools.partial(
+                self._async.transfer,
+                owner=owner,
+                slug=slug,
+                organization_uid=organization_uid,
+                owner_username=owner_username,
+            )
+        )
+
+    def manual_upload_quota(self, *, organization_uid: str | None = None) -> UploadQuota:
+        """The manual-upload quota of the user (or of an organization), in bytes.
+
+        ``used`` counts open upload reservations too; ``remaining`` is what is left.
+        """
+        return self._call(
+            functools.partial(self._async.manual_upload_quota, organization_uid=organization_uid)
+        )
+
+    def manual_upload_allowed_mimes(self) -> AllowedMimes:
+        """The MIME types the manual upload indexes (advisory: others are stored as
+        ``application/octet-stream``)."""
+        return self._call(self._async.manual_upload_allowed_mimes)
+
+    def create_manual_upload_url(
+        self,
+        *,
+        dataset_name: str,
+        file_path_in_dataset: str,
+        content_length: int,
+        organization_uid: str | None = None,
+        dataset_upload_uid: str | None = None,
+    ) -> ManualUploadTarget:
+        """Reserve quota for one file and get where to upload it.
+
+        With ``dataset_upload_uid`` (a batch id) the v2 protocol is asked for
+        (``upload_protocol_version: 2``): the answer's ``method`` is then ``PUT`` or
+        ``MULTIPART`` rather than the form ``POST``. ``organization_uid`` must be the same on
+        every call of one upload and on :meth:`create_from_manual_upload`.
+
+        Raises:
+            QuotaExceededError: the file does not fit the quota (``.limit``, ``.used``).
+        """
+        return self._call(
+            functools.partial(
+                self._async.create_manual_upload_url,
+                dataset_name=dataset_name,
+                file_path_in_dataset=file_path_in_dataset,
+                content_length=content_length,
+                organization_uid=organization_uid,
+                dataset_upload_uid=dataset_upload_uid,
+            )
+        )
+
+    def create_from_manual_upload(
+        self,
+        *,
+        name: str,
+        slug: str,
+        data_type: str,
+        visibility: str = "private",
+        create_metadata: bool = True,
+        owner_name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        industry: int | None = None,
+        license: int | None = None,
+        organization_uid: str | None = None,
+        dataset_upload_uid: str | None = None,
+    ) -> Dataset:
+        """Create a dataset from the files uploaded with :meth:`create_manual_upload_url`.
+
+        ``visibility`` and ``create_metadata`` are always sent. Pass the same
+        ``organization_uid`` (and the batch's ``dataset_upload_uid``) as the uploads used.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create_from_manual_upload,
+                name=name,
+                slug=slug,
+                data_type=data_type,
+                visibility=visibility,
+                create_metadata=create_metadata,
+                owner_name=owner_name,
+                metadata=metadata,
+                industry=industry,
+                license=license,
+                organization_uid=organization_uid,
+                dataset_upload_uid=dataset_upload_uid,
             )
         )
 
@@ -374,6 +663,7 @@ class Exports(SyncResource):
         interval: float = 2.0,
         timeout: float = 300.0,
         on_poll: Callable[[Export], object] | None = None,
+        _on_poll: Callable[[], object] | None = None,
     ) -> Export:
         """Poll an export until it finishes (``exported``, ``failed`` or ``completed``).
 
@@ -384,13 +674,20 @@ class Exports(SyncResource):
             interval: Seconds between polls (> 0).
             timeout: Seconds to wait in all (>= 0).
             on_poll: Called with the export after each poll that has not finished.
+            _on_poll: The official SDK's per-poll callback, called with no arguments as there,
+                so its code runs as is.
 
         Raises:
             TimeoutError: it did not finish in time; the message names the last status.
         """
         return self._call(
             functools.partial(
-                self._async.wait, uid=uid, interval=interval, timeout=timeout, on_poll=on_poll
+                self._async.wait,
+                uid=uid,
+                interval=interval,
+                timeout=timeout,
+                on_poll=on_poll,
+                _on_poll=_on_poll,
             )
         )
 

@@ -80,6 +80,19 @@ def body(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def given(arguments: Mapping[str, Any], *skip: str) -> dict[str, Any]:
+    """The arguments of a method call that were given (not None), as a body or query.
+
+    Called as ``given(locals(), "uid")`` first thing in a method, so ``locals()`` holds
+    exactly its parameters; ``self`` and the names in ``skip`` (path ids) are left out.
+    """
+    return {
+        key: value
+        for key, value in arguments.items()
+        if value is not None and key != "self" and key not in skip
+    }
+
+
 class AsyncResource:
     """Base of the async resource classes; holds the owning client.
 
@@ -126,8 +139,22 @@ class AsyncResource:
         client = self._client
         await client._transport.request(method, path, client._options, json_body=json)
 
-    def _list(self, path: str, model: type[T], params: dict[str, str]) -> AsyncPaginator[T]:
-        return AsyncPaginator(ListEndpoint(self._client, path, model, params))
+    def _list(
+        self,
+        path: str,
+        model: type[T],
+        arguments: Mapping[str, Any],
+        *skip: str,
+        rename: Mapping[str, str] | None = None,
+    ) -> AsyncPaginator[T]:
+        """A paginator over ``path``; the query is the method's given arguments
+        (``locals()``, less ``skip``), ``limit`` checked, names mapped through ``rename``
+        where the API's query name differs from the official parameter name."""
+        params = given(arguments, *skip)
+        check_limit(params.get("limit"))
+        if rename:
+            params = {rename.get(key, key): value for key, value in params.items()}
+        return AsyncPaginator(ListEndpoint(self._client, path, model, query(**params)))
 
 
 class ListEndpoint(Generic[T]):

@@ -1,13 +1,54 @@
-"""``client.datasets``: datasets, their items and sequences."""
+"""``client.datasets``: datasets, their items, sequences and frames, health, transfers, and
+the manual-upload REST calls (the upload flows themselves live with the uploads)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from ..models.datasets import Dataset, DatasetItem, DatasetSequence
+from .._serde import structure
+from ..models.datasets import (
+    AllowedMimes,
+    CameraCalibration,
+    Dataset,
+    DatasetCalibration,
+    DatasetFrame,
+    DatasetHealth,
+    DatasetItem,
+    DatasetSequence,
+    ManualUploadTarget,
+    UploadQuota,
+)
 from ..pagination import AsyncPaginator
-from ._base import AsyncResource, check_limit, poll, query, segment
+from ._base import AsyncResource, given, path, poll
+
+_DATASET = "/datasets/{owner}/{slug}/"
+
+
+def _sequence_path(owner: str, slug: str, sequence_uid: str) -> str:
+    return path(
+        _DATASET + "sequences/{sequence_uid}/", owner=owner, slug=slug, sequence_uid=sequence_uid
+    )
+
+
+def _pick(sources: tuple[dict[str, Any], ...], *names: str) -> Any:
+    """The first value of ``names`` (in order) found in ``sources`` (in order)."""
+    return next((d[n] for d in sources for n in names if d.get(n) is not None), None)
+
+
+def _frame(sequence: DatasetSequence, frame_idx: int) -> dict[str, Any]:
+    frames = sequence.frames or []
+    if isinstance(frame_idx, bool) or not isinstance(frame_idx, int):
+        raise TypeError(f"frame_idx must be an int, got {type(frame_idx).__name__}.")
+    if not 0 <= frame_idx < len(frames):
+        raise IndexError(
+            f"frame_idx {frame_idx} is out of range: sequence {sequence.uid} has "
+            f"{len(frames)} frame(s), indexed from 0."
+        )
+    frame = frames[frame_idx]
+    if not isinstance(frame, dict):
+        raise TypeError(f"frame {frame_idx} of sequence {sequence.uid} is not an object.")
+    return frame
 
 
 class AsyncDatasets(AsyncResource):
@@ -31,22 +72,14 @@ class AsyncDatasets(AsyncResource):
             data_type: Only this type (``image``, ``video``, ``lidar``, ``mcap``, ``splat``).
             name: Only names containing this text (case-insensitive).
             status: Only this status (``creating`` or ``created``).
-            visibility: Only ``private`` or ``public`` datasets.
+            visibility: Only ``private``, ``unlisted`` or ``public`` datasets.
             limit: Items per page.
             cursor: Start from this page cursor (``page.next_cursor``).
 
         Returns:
             A paginator: iterate it for every dataset, or call ``first_page()`` for one page.
         """
-        params = query(
-            data_type=data_type,
-            name=name,
-            status=status,
-            visibility=visibility,
-            limit=check_limit(limit),
-            cursor=cursor,
-        )
-        return self._list("/datasets/", Dataset, params)
+        return self._list("/datasets/", Dataset, locals())
 
     async def get(self, uid: str) -> Dataset:
         """Fetch a dataset by uid.
@@ -54,13 +87,11 @@ class AsyncDatasets(AsyncResource):
         Raises:
             NotFoundError: no such dataset.
         """
-        return await self._get(f"/datasets/{segment('uid', uid)}/", Dataset)
+        return await self._get(path("/datasets/{uid}/", uid=uid), Dataset)
 
     async def get_by_slug(self, owner: str, slug: str) -> Dataset:
         """Fetch a dataset by its owner's handle and its slug."""
-        return await self._get(
-            f"/datasets/{segment('owner', owner)}/{segment('slug', slug)}/", Dataset
-        )
+        return await self._get(path(_DATASET, owner=owner, slug=slug), Dataset)
 
     async def create(
         self,
@@ -101,26 +132,7 @@ class AsyncDatasets(AsyncResource):
         Raises:
             ValidationError: the server rejected a field; ``.errors`` lists them.
         """
-        body: dict[str, Any] = {
-            "name": name,
-            "slug": slug,
-            "data_type": data_type,
-            "visibility": visibility,
-            "create_metadata": create_metadata,
-        }
-        optional = {
-            "is_sequence": is_sequence,
-            "provider_config": provider_config,
-            "owner_name": owner_name,
-            "organization_id": organization_id,
-            "organization_uid": organization_uid,
-            "gpu_texture_format": gpu_texture_format,
-            "metadata": metadata,
-            "industry": industry,
-            "license": license,
-        }
-        body.update((k, v) for k, v in optional.items() if v is not None)
-        return await self._post("/datasets/", Dataset, body)
+        return await self._post("/datasets/", Dataset, given(locals()))
 
     def list_items(
         self, owner: str, slug: str, *, limit: int | None = None, cursor: str | None = None
@@ -130,16 +142,13 @@ class AsyncDatasets(AsyncResource):
         Returns:
             A paginator: iterate it for every item, or call ``first_page()`` for one page.
         """
-        path = f"/datasets/{segment('owner', owner)}/{segment('slug', slug)}/items/"
-        return self._list(path, DatasetItem, query(limit=check_limit(limit), cursor=cursor))
+        url = path(_DATASET + "items/", owner=owner, slug=slug)
+        return self._list(url, DatasetItem, {"limit": limit, "cursor": cursor})
 
     async def get_item(self, owner: str, slug: str, item_uid: str) -> DatasetItem:
         """Fetch one item of a dataset."""
-        return await self._get(
-            f"/datasets/{segment('owner', owner)}/{segment('slug', slug)}/items/"
-            f"{segment('item_uid', item_uid)}/",
-            DatasetItem,
-        )
+        url = path(_DATASET + "items/{item_uid}/", owner=owner, slug=slug, item_uid=item_uid)
+        return await self._get(url, DatasetItem)
 
     def list_sequences(
         self, owner: str, slug: str, *, limit: int | None = None, cursor: str | None = None
@@ -149,16 +158,12 @@ class AsyncDatasets(AsyncResource):
         Returns:
             A paginator: iterate it for every sequence, or call ``first_page()`` for one page.
         """
-        path = f"/datasets/{segment('owner', owner)}/{segment('slug', slug)}/sequences/"
-        return self._list(path, DatasetSequence, query(limit=check_limit(limit), cursor=cursor))
+        url = path(_DATASET + "sequences/", owner=owner, slug=slug)
+        return self._list(url, DatasetSequence, {"limit": limit, "cursor": cursor})
 
     async def get_sequence(self, owner: str, slug: str, sequence_uid: str) -> DatasetSequence:
         """Fetch one sequence, with its ``frames``."""
-        return await self._get(
-            f"/datasets/{segment('owner', owner)}/{segment('slug', slug)}/sequences/"
-            f"{segment('sequence_uid', sequence_uid)}/",
-            DatasetSequence,
-        )
+        return await self._get(_sequence_path(owner, slug, sequence_uid), DatasetSequence)
 
     async def wait(
         self,
@@ -168,6 +173,7 @@ class AsyncDatasets(AsyncResource):
         interval: float = 10.0,
         timeout: float = 3600.0,
         on_poll: Callable[[Dataset], object] | None = None,
+        _on_poll: Callable[[Dataset], object] | None = None,
     ) -> Dataset:
         """Poll a dataset until it reaches ``status``.
 
@@ -177,11 +183,12 @@ class AsyncDatasets(AsyncResource):
             interval: Seconds between polls (> 0).
             timeout: Seconds to wait in all (>= 0).
             on_poll: Called with the dataset after each poll that has not reached ``status``.
+            _on_poll: The official SDK's name for ``on_poll``, accepted so its code runs as is.
 
         Raises:
             TimeoutError: the status was not reached in time; the message names the last one.
         """
-        segment("uid", uid)
+        path("/datasets/{uid}/", uid=uid)  # a bad uid fails here, before any wait
         return await poll(
             lambda: self.get(uid),
             lambda d: d.status == status,
@@ -189,5 +196,157 @@ class AsyncDatasets(AsyncResource):
             what=f"Dataset {uid} did not reach status {status!r}",
             interval=interval,
             timeout=timeout,
-            on_poll=on_poll,
+            on_poll=on_poll or _on_poll,
         )
+
+    async def get_frame(
+        self, owner: str, slug: str, sequence_uid: str, frame_idx: int
+    ) -> DatasetFrame:
+        """One frame of a sequence, with its camera images and the device pose.
+
+        Built client-side from :meth:`get_sequence` (one request). ``model`` and
+        ``camera_model`` each fall back to the other, as the API names the camera model
+        either way.
+
+        Raises:
+            IndexError: ``frame_idx`` is negative or not below the frame count (the message
+                gives the count).
+        """
+        frame = _frame(await self.get_sequence(owner, slug, sequence_uid), frame_idx)
+        return structure(
+            {
+                "frame_index": frame_idx,
+                "key": frame.get("key"),
+                "model": _pick((frame,), "model", "camera_model"),
+                "camera_model": _pick((frame,), "camera_model", "model"),
+                "xi": frame.get("xi"),
+                "alpha": frame.get("alpha"),
+                "device_position": frame.get("device_position"),
+                "device_heading": frame.get("device_heading"),
+                "images": frame.get("images"),
+                "raw": frame,
+            },
+            DatasetFrame,
+        )
+
+    async def get_calibration(self, owner: str, slug: str, sequence_uid: str) -> DatasetCalibration:
+        """The cameras of a sequence (intrinsics and mounting pose), from its first frame.
+
+        Built client-side from :meth:`get_sequence` (one request). A camera's id is its
+        ``camera``, ``camera_id`` or ``sensor_id``; ``model``, ``xi`` and ``alpha`` fall back
+        to the frame's own. A sequence without frames has no cameras.
+        """
+        sequence = await self.get_sequence(owner, slug, sequence_uid)
+        frames = sequence.frames or []
+        first: dict[str, Any] = frames[0] if frames and isinstance(frames[0], dict) else {}
+        cameras = [
+            structure(
+                {
+                    **{k: image.get(k) for k in ("position", "heading", "width", "height")},
+                    **{k: image.get(k) for k in ("fx", "fy", "cx", "cy")},
+                    "camera_id": _pick((image,), "camera", "camera_id", "sensor_id"),
+                    "model": _pick((image, first), "model", "camera_model"),
+                    "xi": _pick((image, first), "xi"),
+                    "alpha": _pick((image, first), "alpha"),
+                },
+                CameraCalibration,
+            )
+            for image in first.get("images") or []
+            if isinstance(image, dict)
+        ]
+        return DatasetCalibration(sequence_uid=sequence.uid, cameras=cameras)
+
+    async def get_health(self, owner: str, slug: str) -> DatasetHealth:
+        """Ingestion health of a dataset: counts, per-sequence calibration, and issues."""
+        return await self._get(path(_DATASET + "health/", owner=owner, slug=slug), DatasetHealth)
+
+    async def transfer(
+        self,
+        owner: str,
+        slug: str,
+        *,
+        organization_uid: str | None = None,
+        owner_username: str | None = None,
+    ) -> Dataset:
+        """Move a dataset to an organization or another user.
+
+        Args:
+            owner: The current owner's handle.
+            slug: The dataset's slug.
+            organization_uid: The organization to move it to.
+            owner_username: The user to move it to.
+
+        Returns:
+            The dataset at its new place: use its ``owner_name`` from now on.
+
+        Raises:
+            ValueError: not exactly one of ``organization_uid`` / ``owner_username`` was
+                given (before any request).
+        """
+        if (organization_uid is None) == (owner_username is None):
+            raise ValueError("Pass exactly one of organization_uid or owner_username.")
+        return await self._post(
+            path(_DATASET + "transfer/", owner=owner, slug=slug),
+            Dataset,
+            given({"organization_uid": organization_uid, "owner_username": owner_username}),
+        )
+
+    async def manual_upload_quota(self, *, organization_uid: str | None = None) -> UploadQuota:
+        """The manual-upload quota of the user (or of an organization), in bytes.
+
+        ``used`` counts open upload reservations too; ``remaining`` is what is left.
+        """
+        return await self._get("/datasets/manual-upload/quota/", UploadQuota, given(locals()))
+
+    async def manual_upload_allowed_mimes(self) -> AllowedMimes:
+        """The MIME types the manual upload indexes (advisory: others are stored as
+        ``application/octet-stream``)."""
+        return await self._get("/datasets/manual-upload/allowed-mimes/", AllowedMimes)
+
+    async def create_manual_upload_url(
+        self,
+        *,
+        dataset_name: str,
+        file_path_in_dataset: str,
+        content_length: int,
+        organization_uid: str | None = None,
+        dataset_upload_uid: str | None = None,
+    ) -> ManualUploadTarget:
+        """Reserve quota for one file and get where to upload it.
+
+        With ``dataset_upload_uid`` (a batch id) the v2 protocol is asked for
+        (``upload_protocol_version: 2``): the answer's ``method`` is then ``PUT`` or
+        ``MULTIPART`` rather than the form ``POST``. ``organization_uid`` must be the same on
+        every call of one upload and on :meth:`create_from_manual_upload`.
+
+        Raises:
+            QuotaExceededError: the file does not fit the quota (``.limit``, ``.used``).
+        """
+        fields = given(locals())
+        if dataset_upload_uid is not None:
+            fields["upload_protocol_version"] = 2
+        return await self._post(
+            "/datasets/manual-upload/file-upload-url/", ManualUploadTarget, fields
+        )
+
+    async def create_from_manual_upload(
+        self,
+        *,
+        name: str,
+        slug: str,
+        data_type: str,
+        visibility: str = "private",
+        create_metadata: bool = True,
+        owner_name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        industry: int | None = None,
+        license: int | None = None,
+        organization_uid: str | None = None,
+        dataset_upload_uid: str | None = None,
+    ) -> Dataset:
+        """Create a dataset from the files uploaded with :meth:`create_manual_upload_url`.
+
+        ``visibility`` and ``create_metadata`` are always sent. Pass the same
+        ``organization_uid`` (and the batch's ``dataset_upload_uid``) as the uploads used.
+        """
+        return await self._post("/datasets/manual-upload/", Dataset, given(locals()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..models.projects import Project
 from ..pagination import AsyncPaginator
-from ._base import AsyncResource, check_limit, query, segment
+from ._base import AsyncResource, path
 
 
 class AsyncProjects(AsyncResource):
@@ -20,9 +20,8 @@ class AsyncProjects(AsyncResource):
         Returns:
             A paginator: iterate it for every project, or call ``first_page()`` for one page.
         """
-        params = query(limit=check_limit(limit), cursor=cursor)
-        return self._list("/users/me/projects/", Project, params)
+        return self._list("/users/me/projects/", Project, locals())
 
     async def get(self, uid: str) -> Project:
         """Fetch a project by uid."""
-        return await self._get(f"/users/me/projects/{segment('uid', uid)}/", Project)
+        return await self._get(path("/users/me/projects/{uid}/", uid=uid), Project)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..models.tasks import Task
 from ..pagination import AsyncPaginator
-from ._base import AsyncResource, check_limit, query, segment
+from ._base import AsyncResource, path
 
 
 class AsyncTasks(AsyncResource):
@@ -31,9 +31,8 @@ class AsyncTasks(AsyncResource):
         Returns:
             A paginator: iterate it for every task, or call ``first_page()`` for one page.
         """
-        params = query(project=project, status=status, limit=check_limit(limit), cursor=cursor)
-        return self._list("/tasks/", Task, params)
+        return self._list("/tasks/", Task, locals())
 
     async def get(self, uid: str) -> Task:
         """Fetch a task by uid."""
-        return await self._get(f"/tasks/{segment('uid', uid)}/", Task)
+        return await self._get(path("/tasks/{uid}/", uid=uid), Task)

@@ -3,62 +3,19 @@ against the bundled server over loopback. Each test runs twice: once per surface
 
 from __future__ import annotations
 
-import inspect
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any, TypeVar
 
 import pytest
 
 from avala import (
-    AsyncClient,
-    AsyncPage,
-    AsyncPaginator,
-    Client,
     Dataset,
     Export,
     NotFoundError,
-    SyncPage,
-    SyncPaginator,
     ValidationError,
 )
 from avala.testing import ServerHandle
 
-T = TypeVar("T")
-
-
-class Surface:
-    """Drives either client with one test body: awaits what the async client returns."""
-
-    def __init__(self, client: AsyncClient | Client) -> None:
-        self.client: Any = client
-        self.is_async = isinstance(client, AsyncClient)
-
-    async def __call__(self, value: Any) -> Any:
-        return await value if inspect.isawaitable(value) else value
-
-    async def first_page(self, paginator: AsyncPaginator[T] | SyncPaginator[T]) -> Any:
-        if isinstance(paginator, AsyncPaginator):
-            return await paginator
-        return paginator.first_page()
-
-    async def all(self, paginator: AsyncPaginator[T] | SyncPaginator[T]) -> list[T]:
-        if isinstance(paginator, AsyncPaginator):
-            return [item async for item in paginator]
-        return list(paginator)
-
-    async def next_page(self, page: AsyncPage[T] | SyncPage[T]) -> Any:
-        return await self(page.get_next_page())
-
-
-@pytest.fixture(params=["async", "sync"])
-async def api(request: pytest.FixtureRequest, local_env: ServerHandle) -> AsyncIterator[Surface]:
-    if request.param == "async":
-        async with AsyncClient() as client:
-            yield Surface(client)
-    else:
-        with Client() as sync_client:
-            yield Surface(sync_client)
+from ._surface import Surface
 
 
 async def test_datasets_list_page_and_walk(api: Surface) -> None:
