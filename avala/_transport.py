@@ -197,6 +197,13 @@ def _as_messages(value: Any) -> list[str]:
 def _field_errors(value: Any) -> dict[str, list[str]]:
     if isinstance(value, dict):
         return {str(k): _as_messages(v) for k, v in value.items()}
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        # DRF's errors for a list body: one object per element, {} for the valid ones
+        return {
+            f"[{index}].{field}": _as_messages(messages)
+            for index, element in enumerate(value)
+            for field, messages in element.items()
+        }
     if isinstance(value, list):
         return {"non_field_errors": _as_messages(value)}
     return {}
