@@ -17,10 +17,17 @@ SEQUENCE_TYPES = ("cuboid 3d", "point cloud polyline")
 OBJECTS = Table(
     "annotation_objects",
     fields(
-        uid="str", object_uuid="str", object_type="str", dataset_item_uid="str",
-        sequence_uid="str", object_data="object", object_name="str",
-        object_name_plural="str", duration="float", _dataset="str",
-    ),  # fmt: skip
+        uid="str",
+        object_uuid="str",
+        object_type="str",
+        dataset_item_uid="str",
+        sequence_uid="str",
+        object_data="object",
+        object_name="str",
+        object_name_plural="str",
+        duration="float",
+        _dataset="str",
+    ),
     parent=Parent("datasets", "_dataset"),
     updated_field=None,
 )
