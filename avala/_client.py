@@ -175,7 +175,8 @@ class AsyncClient:
         """A client sharing this one's connection pool and key, with other call settings.
 
         ``client.with_options(max_retries=0).datasets.get(uid)`` makes one attempt only.
-        Closing the original client closes the pool for both.
+        The derived client does not own the pool: closing it (or leaving its ``with``
+        block) leaves the original open; closing the original closes the pool for both.
 
         Args:
             timeout: Replaces the timeout (seconds or a :class:`avala.Timeout`).
@@ -221,8 +222,13 @@ class AsyncClient:
         return self._transport.closed
 
     async def close(self) -> None:
-        """Close the connection pool. Safe to call more than once."""
-        await self._transport.close()
+        """Close the connection pool. Safe to call more than once.
+
+        On a client made by :meth:`with_options` this does nothing: only the client that
+        owns the pool closes it.
+        """
+        if self._owns_transport:
+            await self._transport.close()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -236,9 +242,12 @@ class AsyncClient:
         await self.close()
 
     def __repr__(self) -> str:
+        transport = getattr(self, "_transport", None)
+        if transport is None:  # the constructor raised (e.g. in a traceback with locals)
+            return "AsyncClient(<not constructed>)"
         return (
-            f"AsyncClient(base_url={self.base_url!r}, "
-            f"credential={self._transport.credential.provider!r})"
+            f"AsyncClient(base_url={transport.base_url!r}, "
+            f"credential={transport.credential.provider!r})"
         )
 
     def __del__(self) -> None:

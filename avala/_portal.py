@@ -22,6 +22,7 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import CancelledError as FutureCancelled
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from .errors import AvalaError
+from .errors import AvalaError, ClientClosedError
 from .pagination import Caller
 
 if TYPE_CHECKING:
@@ -152,6 +153,12 @@ class Portal:
                 except FutureTimeout as exc:
                     if future.done() and future.exception() is exc:
                         raise  # the call itself raised TimeoutError
+        except FutureCancelled:
+            if loop.closed:  # close() from another thread stopped the loop under this call
+                raise ClientClosedError(
+                    "The client was closed while this call ran; create a new one."
+                ) from None
+            raise
         except BaseException:
             future.cancel()
             raise
@@ -159,7 +166,7 @@ class Portal:
     def _refuse(self) -> NoReturn:
         loop = self._loop
         if loop.portal is None:
-            raise AvalaError("The client is closed; create a new one.")
+            raise ClientClosedError("The client is closed; create a new one.")
         raise AvalaError(
             "A sync Client method was called from the client's own event-loop thread "
             "(for example inside an on_poll callback). That would deadlock; use the "
@@ -200,9 +207,11 @@ class SyncClientBase:
 
     _async: AsyncClient
     _portal: Portal
+    _owns_portal: bool = False
 
     def _bind(self, client: AsyncClient, portal: Portal | None) -> None:
         self._async = client
+        self._owns_portal = portal is None
         self._portal = Portal(client) if portal is None else portal
 
     def _derive(self, client: AsyncClient) -> Self:
@@ -213,10 +222,11 @@ class SyncClientBase:
     def close(self) -> None:
         """Close the connection pool and stop the client's event-loop thread.
 
-        Safe to call more than once. Clients derived with ``with_options`` share the pool
-        and are closed with it.
+        Safe to call more than once. Clients derived with ``with_options`` share the pool:
+        closing one of them does nothing, closing the original closes it for all.
         """
-        self._portal.close()
+        if self._owns_portal:
+            self._portal.close()
 
     @property
     def is_closed(self) -> bool:
@@ -235,9 +245,12 @@ class SyncClientBase:
         self.close()
 
     def __repr__(self) -> str:
+        client = getattr(self, "_async", None)
+        if client is None:  # the constructor raised (e.g. in a traceback with locals)
+            return f"{type(self).__name__}(<not constructed>)"
         return (
-            f"{type(self).__name__}(base_url={self._async.base_url!r}, "
-            f"credential={self._async.credential.provider!r})"
+            f"{type(self).__name__}(base_url={client.base_url!r}, "
+            f"credential={client.credential.provider!r})"
         )
 
 

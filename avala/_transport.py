@@ -38,6 +38,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     AvalaError,
+    ClientClosedError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -178,6 +179,14 @@ def should_retry_status(method: str, status: int, headers: Mapping[str, str]) ->
     )
 
 
+def _clean(text: str) -> str:
+    """Server-controlled text made safe for a message: control characters escaped, so a
+    reason phrase or ``Location`` cannot forge log lines or hide in a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -227,7 +236,7 @@ def make_status_error(
         try:
             body = json.loads(text)
             parsed_ok = True
-        except ValueError:
+        except (ValueError, RecursionError):  # too deeply nested: kept as text
             body = text
     message: str | None = None
     code: str | None = None
@@ -267,6 +276,7 @@ def make_status_error(
             message = f"HTTP {status} {reason} (the server sent a non-JSON {ctype} body)"
         else:
             message = f"HTTP {status} {reason}".rstrip()
+    message = _clean(message)
     common: dict[str, Any] = {
         "status_code": status,
         "body": body,
@@ -279,7 +289,8 @@ def make_status_error(
     if 300 <= status < 400:
         location = headers.get("location")
         return RedirectError(
-            f"Unexpected redirect (HTTP {status}) to {location or 'an unspecified location'}. "
+            f"Unexpected redirect (HTTP {status}) to "
+            f"{_clean(location) if location else 'an unspecified location'}. "
             "The SDK never follows redirects, so the API key is never sent to another URL; "
             "check base_url.",
             location=location,
@@ -369,6 +380,7 @@ class Transport:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._closing: asyncio.Future[None] | None = None  # done once close() starts
         self._rotation_lock: asyncio.Lock | None = None
         self._rate_headers: Mapping[str, str] | None = None
         self._set_headers(credential)
@@ -378,7 +390,7 @@ class Transport:
         """In a forked child: forget the parent's session; the next request opens ours."""
         if self._session is not None:
             _inherited.append(self._session)
-        self._session = self._loop = self._rotation_lock = None
+        self._session = self._loop = self._rotation_lock = self._closing = None
 
     def __repr__(self) -> str:
         provider = None if self._credential is None else self._credential.provider
@@ -430,7 +442,7 @@ class Transport:
                 )
             return session
         if self._closed:
-            raise AvalaError("The client is closed; create a new one.")
+            raise _closed_error()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._connection_limit),
             headers=self._headers,
@@ -446,11 +458,51 @@ class Transport:
 
     async def close(self) -> None:
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
-            # Let the transports' connection_lost callbacks run before the loop may end.
-            await asyncio.sleep(0)
+        session = self._session
+        if session is None or session.closed:
+            self._session = None
+            return
+        home, here = self._loop, asyncio.get_running_loop()
+        if home is not None and home is not here:
+            # aiohttp sessions belong to one loop: close it there, or say why we cannot
+            # (keeping it, so close() on its own loop still can).
+            if home.is_closed() or not home.is_running():
+                raise ClientClosedError(
+                    "This AsyncClient's connections belong to an event loop that has "
+                    "stopped, so they cannot be closed from this one; close the client on "
+                    "the loop that used it (e.g. inside the same asyncio.run())."
+                )
+            self._session = None
+
+            async def close_there() -> None:
+                self._wake_sleepers()
+                await session.close()
+
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(close_there(), home))
+            return
+        self._session = None
+        self._wake_sleepers()
+        await session.close()
+        # Let the transports' connection_lost callbacks run before the loop may end.
+        await asyncio.sleep(0)
+
+    def _wake_sleepers(self) -> None:
+        """Cut short every retry backoff in progress (they then raise "client closed")."""
+        closing = self._closing
+        if closing is not None and not closing.done():
+            closing.set_result(None)
+
+    async def _pause(self, delay: float) -> None:
+        """Back off ``delay`` seconds before a retry; :meth:`close` ends it early."""
+        loop = asyncio.get_running_loop()
+        closing = self._closing
+        if closing is None or closing.get_loop() is not loop:
+            closing = self._closing = loop.create_future()
+        sleeper = asyncio.ensure_future(asyncio.sleep(delay))
+        try:
+            await asyncio.wait((sleeper, closing), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
 
     async def _rotate_credential(self, rejected: Credential | None) -> bool:
         """After a 401, ask the chain again; True if it now yields a different key."""
@@ -498,6 +550,8 @@ class Transport:
         retries = 0
         rotated = False
         while True:
+            if self._closed:
+                raise _closed_error(retries)
             credential = self._credential
             started = time.monotonic() if debug else 0.0
             delay: float | None = None
@@ -513,7 +567,11 @@ class Transport:
                     raw = await resp.read()
                     status = resp.status
                     resp_headers = resp.headers
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+                if self._closed:  # closed under us: say so, not "connection reset"
+                    raise _closed_error(retries) from None
+                if isinstance(exc, RuntimeError):
+                    raise
                 error, never_sent = _connection_error(exc, method, path)
                 if debug:
                     log.debug(
@@ -577,7 +635,13 @@ class Transport:
                     del raw  # may echo the key: keep it out of tracebacks with locals
                     raise status_error
             retries += 1
-            await asyncio.sleep(delay)
+            await self._pause(delay)
+
+
+def _closed_error(retries: int = 0) -> ClientClosedError:
+    return ClientClosedError(
+        "The client is closed (close() was called); create a new one.", retries_taken=retries
+    )
 
 
 def _scrub(text: str, secret: str | None) -> str:
@@ -592,6 +656,11 @@ def _decode(raw: bytes, status: int, method: str, path: str, secret: str | None)
         return json.loads(raw.decode())  # JSON APIs speak UTF-8; skips encoding detection
     except ValueError:
         pass
+    except RecursionError:
+        raise APIResponseValidationError(
+            f"{method} {path} returned HTTP {status} with JSON nested too deeply to decode.",
+            status_code=status,
+        ) from None
     body = _scrub(raw[:2000].decode("utf-8", "replace"), secret)
     del raw  # may echo the key: keep it out of tracebacks with locals
     raise APIResponseValidationError(

@@ -24,6 +24,7 @@ __all__ = [
     "AuthenticationError",
     "AvalaError",
     "BulkEditError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "ForbiddenError",
@@ -64,10 +65,23 @@ class AvalaError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its attributes, not by calling __init__ again: every subclass (with
+        # its own constructor) survives pickling, e.g. from a ProcessPoolExecutor worker.
+        return (_rebuild, (type(self), self.args, self.__dict__.copy()))
+
     def __repr__(self) -> str:
         if self.status_code is None:
             return f"{type(self).__name__}({self.message!r})"
         return f"{type(self).__name__}({self.message!r}, status_code={self.status_code})"
+
+
+def _rebuild(cls: type[AvalaError], args: tuple[Any, ...], state: dict[str, Any]) -> AvalaError:
+    """Unpickle an :class:`AvalaError` of any subclass from its args and attributes."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(AvalaError, ValueError):
@@ -198,6 +212,12 @@ class APIConnectionError(AvalaError):
 
 class APITimeoutError(APIConnectionError):
     """The request did not complete within the configured timeout."""
+
+
+class ClientClosedError(AvalaError):
+    """The client was closed (by another task or thread) before or while this call ran;
+    create a new client. Raised instead of aiohttp's ``Session is closed`` or a bare
+    ``CancelledError``."""
 
 
 class APIResponseValidationError(AvalaError):
