@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._config import TimeoutTypes, check_max_retries, resolve_base_url, to_timeout
-from ._transport import RateLimitInfo, RequestOptions, Transport
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE, RateLimitInfo, RequestOptions, Transport
 from .credentials import Credential, CredentialProvider, build_chain
 
 if TYPE_CHECKING:
@@ -59,6 +59,12 @@ def _resource(module: str, cls: str) -> Any:
     return _Resource(module, cls)
 
 
+def _check_size(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_response_size must be a positive int (bytes), got {value!r}.")
+    return value
+
+
 class AsyncClient:
     """The asynchronous Avala client.
 
@@ -82,6 +88,9 @@ class AsyncClient:
         credentials: A credential provider, a list of providers, or a
             :class:`avala.credentials.CredentialChain`, used instead of the default chain.
         connection_limit: Most connections open at once.
+        max_response_size: Largest response body read, in bytes after decompression
+            (default 64 MiB); a larger one raises :class:`avala.errors.ResponseTooLargeError`
+            without being held in memory.
 
     Raises:
         ValueError: no API key was found (:class:`avala.credentials.CredentialsNotFoundError`
@@ -148,9 +157,14 @@ class AsyncClient:
         max_retries: int = 2,
         credentials: CredentialProvider | Iterable[CredentialProvider] | None = None,
         connection_limit: int = 100,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         url = resolve_base_url(base_url)
-        options = RequestOptions(to_timeout(timeout), check_max_retries(max_retries))
+        options = RequestOptions(
+            to_timeout(timeout),
+            check_max_retries(max_retries),
+            max_response_size=_check_size(max_response_size),
+        )
         if (
             isinstance(connection_limit, bool)
             or not isinstance(connection_limit, int)
@@ -170,7 +184,11 @@ class AsyncClient:
         self._owns_transport = owns
 
     def with_options(
-        self, *, timeout: TimeoutTypes | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        max_response_size: int | None = None,
     ) -> AsyncClient:
         """A client sharing this one's connection pool and key, with other call settings.
 
@@ -181,11 +199,16 @@ class AsyncClient:
         Args:
             timeout: Replaces the timeout (seconds or a :class:`avala.Timeout`).
             max_retries: Replaces the retry count (0 disables retries).
+            max_response_size: Replaces the response size cap (bytes).
         """
+        current = self._options
         options = RequestOptions(
-            self._options.timeout if timeout is None else to_timeout(timeout),
-            self._options.max_retries if max_retries is None else check_max_retries(max_retries),
-            self._options.max_retry_after,
+            current.timeout if timeout is None else to_timeout(timeout),
+            current.max_retries if max_retries is None else check_max_retries(max_retries),
+            current.max_retry_after,
+            current.max_response_size
+            if max_response_size is None
+            else _check_size(max_response_size),
         )
         derived = object.__new__(AsyncClient)
         derived._setup(self._transport, options, owns=False)

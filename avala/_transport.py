@@ -45,6 +45,7 @@ from .errors import (
     QuotaExceededError,
     RateLimitError,
     RedirectError,
+    ResponseTooLargeError,
     ServerError,
     ValidationError,
 )
@@ -56,6 +57,8 @@ RETRYABLE_STATUSES = frozenset({408, 409, 429})
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 DEFAULT_MAX_RETRY_AFTER = 60.0
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+_READ_CHUNK = 256 * 1024
 USER_AGENT = (
     f"avala-python/{__version__} aiohttp/{aiohttp.__version__} "
     f"{platform.python_implementation()}/{platform.python_version()}"
@@ -79,6 +82,18 @@ class _Secret(str):
     def __repr__(self) -> str:
         return "'<redacted>'"
 
+    def encoded(self) -> _SecretBytes:
+        return _SecretBytes(self.encode())
+
+
+class _SecretBytes(bytes):
+    """The key as bytes, with the same hidden repr (it appears in tracebacks' locals)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "b'<redacted>'"
+
 
 @attrs.frozen
 class RequestOptions:
@@ -87,6 +102,7 @@ class RequestOptions:
     timeout: Timeout
     max_retries: int = attrs.field(validator=lambda _i, _a, v: check_max_retries(v))
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
     client_timeout: aiohttp.ClientTimeout = attrs.field(init=False)
 
     @client_timeout.default
@@ -284,7 +300,7 @@ def make_status_error(
         "request_id": headers.get("x-request-id"),
         "code": code,
         "doc_url": doc_url,
-        "headers": headers,
+        "headers": {name: _scrub(value, secret) for name, value in headers.items()},
     }
     if 300 <= status < 400:
         location = headers.get("location")
@@ -425,6 +441,7 @@ class Transport:
         """Headers for ``credential``; None (``signup``) sends no key at all."""
         self._credential = credential
         self._secret = None if credential is None else _Secret(credential.api_key)
+        self._secret_bytes = None if self._secret is None else self._secret.encoded()
         self._headers: dict[str, str] = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if self._secret is not None:
             self._headers["X-Avala-Api-Key"] = self._secret
@@ -564,7 +581,7 @@ class Transport:
                     allow_redirects=False,
                     **timeout,
                 ) as resp:
-                    raw = await resp.read()
+                    raw = await _read(resp, options.max_response_size, method, path)
                     status = resp.status
                     resp_headers = resp.headers
             except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
@@ -605,10 +622,12 @@ class Transport:
                     self._rate_headers = resp_headers  # read only when asked for
                 if 200 <= status < 300:
                     try:
-                        data = _decode(raw, status, method, path, self._secret)
+                        data = _decode(raw, status, method, path, self._secret_bytes)
                     except APIResponseValidationError as invalid:
                         invalid.retries_taken = retries
-                        del raw  # may echo the key: keep it out of tracebacks with locals
+                        # raw, resp and its headers may echo the key: out of the frame
+                        # before tracebacks that capture locals can print them
+                        del raw, resp, resp_headers
                         raise
                     return Response(data, status, request_id, retries)
                 if status == 401 and not rotated and await self._rotate_credential(credential):
@@ -632,10 +651,38 @@ class Transport:
                         retries,
                         f"{method} {path}",
                     )
-                    del raw  # may echo the key: keep it out of tracebacks with locals
+                    del raw, resp, resp_headers  # may echo the key (see above)
                     raise status_error
             retries += 1
             await self._pause(delay)
+
+
+async def _read(resp: aiohttp.ClientResponse, cap: int, method: str, path: str) -> bytes:
+    """The body, at most ``cap`` bytes after decompression, checked while reading: a
+    response that would exceed it (a gzip bomb included) stops at the cap and raises."""
+    length = resp.content_length
+    if length is not None and "Content-Encoding" not in resp.headers:
+        if length > cap:
+            raise _too_large(method, path, cap)
+        return await resp.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(_READ_CHUNK):
+        size += len(chunk)
+        if size > cap:
+            resp.close()  # drop the connection: the rest is never read
+            raise _too_large(method, path, cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(method: str, path: str, cap: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"The response to {method} {path} is larger than max_response_size "
+        f"({cap:,} bytes after decompression), so it was not read. If it is expected, pass a "
+        "larger max_response_size= to the client or to with_options().",
+        limit=cap,
+    )
 
 
 def _closed_error(retries: int = 0) -> ClientClosedError:
@@ -649,7 +696,11 @@ def _scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "[redacted]") if secret else text
 
 
-def _decode(raw: bytes, status: int, method: str, path: str, secret: str | None) -> Any:
+def _decode(raw: bytes, status: int, method: str, path: str, secret: bytes | None) -> Any:
+    # A server echoing the key back never puts it in a model, a page or an error body (one
+    # scan of the bytes, no copy unless it is there).
+    if secret and secret in raw:
+        raw = raw.replace(secret, b"[redacted]")
     if status == 204 or not raw:
         return None
     try:
@@ -661,8 +712,7 @@ def _decode(raw: bytes, status: int, method: str, path: str, secret: str | None)
             f"{method} {path} returned HTTP {status} with JSON nested too deeply to decode.",
             status_code=status,
         ) from None
-    body = _scrub(raw[:2000].decode("utf-8", "replace"), secret)
-    del raw  # may echo the key: keep it out of tracebacks with locals
+    body = raw[:2000].decode("utf-8", "replace")
     raise APIResponseValidationError(
         f"{method} {path} returned HTTP {status} with a body that is not JSON.",
         status_code=status,

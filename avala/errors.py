@@ -32,6 +32,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "RedirectError",
+    "ResponseTooLargeError",
     "ServerError",
     "ValidationError",
 ]
@@ -212,6 +213,19 @@ class APIConnectionError(AvalaError):
 
 class APITimeoutError(APIConnectionError):
     """The request did not complete within the configured timeout."""
+
+
+class ResponseTooLargeError(AvalaError):
+    """A response body was larger than the client's ``max_response_size`` (measured after
+    decompression, while reading, so memory stays bounded). Not retried.
+
+    Attributes:
+        limit: The cap, in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
 
 
 class ClientClosedError(AvalaError):

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Itera
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import AvalaError
+from .errors import APIResponseValidationError, AvalaError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,7 +46,11 @@ class Caller(Protocol):
     def __call__(self, func: Callable[[], Coroutine[Any, Any, R]], /) -> R: ...
 
 
+#: Key of a page cursor that names a whole next link (path and query) to request as is.
+FOLLOW = ""
+
 __all__ = [
+    "FOLLOW",
     "AsyncPage",
     "AsyncPaginator",
     "Caller",
@@ -73,18 +77,31 @@ def cursor_params(url: str | None) -> dict[str, str] | None:
     return None
 
 
+def _cursor_value(cursor: Mapping[str, str] | None) -> str | None:
+    """The value a caller passes back (``cursor=`` or ``page=``), or the whole link's
+    query for links paged some other way."""
+    if not cursor:
+        return None
+    if FOLLOW in cursor:
+        return "&".join(f"{k}={v}" for k, v in cursor.items() if k != FOLLOW) or cursor[FOLLOW]
+    return next(iter(cursor.values()))
+
+
 class PageStream(Generic[T]):
     """Pages in order, with read-ahead: page n+1 is requested before page n is decoded.
 
     Runs on the client's event loop. :meth:`close` cancels a read-ahead nobody will use.
     """
 
-    __slots__ = ("_cursor", "_pending", "_source")
+    __slots__ = ("_cursor", "_pending", "_seen", "_source")
 
     def __init__(self, source: PageSource[T], cursor: Mapping[str, str] | None) -> None:
         self._source = source
         self._cursor = cursor
         self._pending: asyncio.Future[Any] | None = None
+        self._seen: set[tuple[tuple[str, str], ...]] = set()
+        if cursor is not None:
+            self._seen.add(tuple(sorted(cursor.items())))
 
     async def next(self) -> AsyncPage[T] | None:
         """The next page, or None after the last."""
@@ -99,6 +116,14 @@ class PageStream(Generic[T]):
             return None
         following = source.next_cursor(raw)
         if following is not None:
+            key = tuple(sorted(following.items()))
+            if key in self._seen:
+                raise APIResponseValidationError(
+                    f"The server's next link repeats a page this walk already read "
+                    f"({dict(following)}): following it would never end. Iteration stopped.",
+                    body=getattr(raw, "data", None),
+                )
+            self._seen.add(key)
             self._pending = asyncio.ensure_future(source.fetch(following))
             await asyncio.sleep(0)  # let the read-ahead send its request before we decode
         return source.decode(raw)
@@ -147,18 +172,17 @@ class AsyncPage(Generic[T]):
         self,
         items: list[T],
         *,
-        next_url: str | None,
-        previous_url: str | None,
+        next: Mapping[str, str] | None,
+        previous: Mapping[str, str] | None,
         source: PageSource[T],
         request_id: str | None = None,
         retries_taken: int = 0,
     ) -> None:
         self.items = items
         self._source = source
-        self._next = cursor_params(next_url)
-        previous = cursor_params(previous_url)
-        self.next_cursor = None if self._next is None else next(iter(self._next.values()))
-        self.previous_cursor = None if previous is None else next(iter(previous.values()))
+        self._next = next
+        self.next_cursor = _cursor_value(next)
+        self.previous_cursor = _cursor_value(previous)
         self.request_id = request_id
         self.retries_taken = retries_taken
 

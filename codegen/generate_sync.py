@@ -151,9 +151,11 @@ def collect_imports(tree: ast.Module, path: Path, ctx: Context) -> None:
                 module = node.module or ""
             for alias in node.names:
                 ctx.imports.setdefault(alias.asname or alias.name, module)
-        elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        elif isinstance(node, ast.ClassDef):
             ctx.imports.setdefault(node.name, module_name(path))
-    for stmt in tree.body:  # module constants used as defaults
+    for stmt in tree.body:  # module-level functions and constants (methods are not names)
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            ctx.imports.setdefault(stmt.name, module_name(path))
         targets = stmt.targets if isinstance(stmt, ast.Assign) else []
         for target in targets:
             if isinstance(target, ast.Name):

@@ -10,10 +10,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
+from yarl import URL
+
 from .._serde import converter, structure
 from .._transport import Response
 from ..errors import APIResponseValidationError
-from ..pagination import AsyncPage, AsyncPaginator, cursor_params
+from ..pagination import FOLLOW, AsyncPage, AsyncPaginator, cursor_params
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -173,8 +175,13 @@ class ListEndpoint(Generic[T]):
 
     async def fetch(self, cursor: Mapping[str, str]) -> Response:
         client = self._client
-        params = {**self._params, **cursor} if cursor else self._params
-        return await client._transport.request("GET", self._path, client._options, params=params)
+        if FOLLOW in cursor:  # a next link with no cursor/page: its own path and query
+            path = cursor[FOLLOW]
+            params: Mapping[str, str] = {k: v for k, v in cursor.items() if k != FOLLOW}
+        else:
+            path = self._path
+            params = {**self._params, **cursor} if cursor else self._params
+        return await client._transport.request("GET", path, client._options, params=params)
 
     def _invalid(self, response: Response, problem: object) -> APIResponseValidationError:
         return APIResponseValidationError(
@@ -183,12 +190,33 @@ class ListEndpoint(Generic[T]):
             body=response.data,
         )
 
+    def follow(self, link: str | None, response: Response) -> dict[str, str] | None:
+        """What to request for the page a ``next`` link names, or None when there is none.
+
+        A ``cursor`` or ``page`` parameter is sent with this list's own filters. Any other
+        link (e.g. ``offset`` pagination) is followed as it is, path and query, but only on
+        the API's own host and under its base path: a link elsewhere raises rather than
+        being followed or ending the walk early without a word.
+        """
+        if not link:
+            return None
+        found = cursor_params(link)
+        base = URL(self._client.base_url)
+        target = URL(link)
+        if target.is_absolute() and target.origin() != base.origin():
+            raise self._invalid(response, f"the next link leaves the API's host: {link!r}")
+        if not target.path.startswith(base.path.rstrip("/") + "/"):
+            raise self._invalid(response, f"the next link leaves the API's base URL: {link!r}")
+        if found is not None:
+            return found
+        return {FOLLOW: target.raw_path[len(base.raw_path.rstrip("/")) :], **target.query}
+
     def next_cursor(self, response: Response) -> dict[str, str] | None:
         data = response.data
         link = data.get("next") if isinstance(data, dict) else None
         if link is not None and not isinstance(link, str):
             raise self._invalid(response, f"next must be a URL, got {link!r}")
-        return cursor_params(link)
+        return self.follow(link, response)
 
     def decode(self, response: Response) -> AsyncPage[T]:
         data, model, hook = response.data, self._model, self._hook
@@ -202,8 +230,8 @@ class ListEndpoint(Generic[T]):
             raise self._invalid(response, exc) from exc
         return AsyncPage(
             items,
-            next_url=next_url,
-            previous_url=previous_url,
+            next=self.follow(next_url, response),
+            previous=cursor_params(previous_url),
             source=self,
             request_id=response.request_id,
             retries_taken=response.retries_taken,

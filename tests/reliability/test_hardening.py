@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import pickle
 import threading
 import traceback
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aioresponses import aioresponses
 
 from avala import (
@@ -222,3 +227,189 @@ def test_closing_after_the_owning_loop_stopped_says_so(srv: ServerHandle) -> Non
     loop.run_until_complete(client.close())  # on its own loop it still can
     assert not client._transport.has_open_session
     loop.close()
+
+
+# --- pagination never loops and never drops ------------------------------------------------
+
+LIST = f"{BASE}/datasets/"
+
+
+def _page(uids: list[str], next: str | None) -> dict[str, Any]:
+    return {
+        "next": next,
+        "previous": None,
+        "results": [{"uid": u, "name": u, "slug": u} for u in uids],
+    }
+
+
+def _walk(surface: str, mock: aioresponses) -> list[str]:
+    """Every uid a walk of datasets.list() yields, on either surface."""
+    if surface == "sync":
+        with Client(api_key=KEY, max_retries=0) as client:
+            return [d.uid for d in client.datasets.list()]
+
+    async def walk() -> list[str]:
+        async with AsyncClient(api_key=KEY, max_retries=0) as client:
+            return [d.uid async for d in client.datasets.list()]
+
+    return asyncio.run(walk())
+
+
+@pytest.mark.parametrize("surface", ["async", "sync"])
+def test_a_repeated_cursor_raises_instead_of_looping(surface: str) -> None:
+    with aioresponses() as mock:
+        mock.get(LIST, payload=_page(["a"], f"{LIST}?cursor=B"))
+        mock.get(f"{LIST}?cursor=B", payload=_page(["b"], f"{LIST}?cursor=C"), repeat=True)
+        mock.get(f"{LIST}?cursor=C", payload=_page(["c"], f"{LIST}?cursor=B"), repeat=True)
+        with pytest.raises(errors.APIResponseValidationError, match="repeats a page"):
+            _walk(surface, mock)
+
+
+@pytest.mark.parametrize("surface", ["async", "sync"])
+def test_an_offset_link_is_followed_with_its_own_query(surface: str) -> None:
+    with aioresponses() as mock:
+        mock.get(LIST, payload=_page(["a", "b"], f"{LIST}?limit=2&offset=2&name=x"))
+        mock.get(f"{LIST}?limit=2&offset=2&name=x", payload=_page(["c"], None))
+        assert _walk(surface, mock) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["https://elsewhere.test/api/v1/datasets/?cursor=X", "https://api.avala.ai/other/?cursor=X"],
+    ids=["other host", "outside the base path"],
+)
+@pytest.mark.parametrize("surface", ["async", "sync"])
+def test_a_next_link_elsewhere_is_refused_not_followed(surface: str, link: str) -> None:
+    with aioresponses() as mock:
+        mock.get(LIST, payload=_page(["a"], link))
+        with pytest.raises(errors.APIResponseValidationError, match="next link leaves"):
+            _walk(surface, mock)
+        assert [str(u) for (_, u) in mock.requests] == [LIST]
+
+
+# --- bounded responses -----------------------------------------------------------------------
+
+MIB = 1 << 20
+
+
+def _bomb(wbits: int, mebibytes: int = 1024) -> bytes:
+    """About 1 MB that inflates to ``mebibytes`` MiB of zeros: after a full flush, every
+    further MiB of zeros compresses to the same bytes, so they are repeated, not computed.
+    (The trailer is not that of the whole stream; a reader that stops at its cap never
+    gets there.)"""
+    zeros = b"\0" * MIB
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    first = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    block = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    return first + block * (mebibytes - 1) + packer.flush()
+
+
+@pytest.fixture
+async def bomb_server() -> AsyncIterator[str]:
+    bodies = {"gzip": _bomb(31), "deflate": _bomb(15)}
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.match_info["kind"] == "plain":
+            return web.Response(
+                body=b"[" + b"0," * (2 * MIB) + b"0]", content_type="application/json"
+            )
+        encoding = request.match_info["kind"]
+        return web.Response(
+            body=bodies[encoding],
+            headers={"Content-Encoding": encoding, "Content-Type": "application/json"},
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/v1/tasks/{kind}/", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}/api/v1"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_decompression_bomb_stops_at_the_cap(
+    encoding: str, bomb_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AVALA_ALLOW_INSECURE_BASE_URL", "true")
+    cap = 8 * MIB
+    async with AsyncClient(
+        api_key=KEY, base_url=bomb_server, max_retries=0, max_response_size=cap
+    ) as client:
+        tracemalloc.start()
+        try:
+            with pytest.raises(errors.ResponseTooLargeError) as caught:
+                await client.tasks.get(encoding)  # 1 GiB once inflated
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < cap + 8 * MIB, f"peak {peak / MIB:.1f} MiB"
+    assert caught.value.limit == cap
+    assert "max_response_size" in str(caught.value) and "8,388,608 bytes" in str(caught.value)
+
+
+async def test_a_plain_body_over_the_cap_is_refused_and_under_it_read(
+    bomb_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AVALA_ALLOW_INSECURE_BASE_URL", "true")
+    async with AsyncClient(
+        api_key=KEY, base_url=bomb_server, max_retries=0, max_response_size=MIB
+    ) as client:
+        with pytest.raises(errors.ResponseTooLargeError):
+            await client.tasks.get("plain")  # 4 MiB, announced by Content-Length
+        roomy = client.with_options(max_response_size=8 * MIB)
+        with pytest.raises(errors.APIResponseValidationError):  # read in full: not a Task
+            await roomy.tasks.get("plain")
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "1"])
+def test_max_response_size_is_checked(bad: Any) -> None:
+    with pytest.raises(ValueError, match="max_response_size"):
+        AsyncClient(api_key=KEY, max_response_size=bad)
+
+
+# --- the key stays out of kept headers, bodies and traceback locals --------------------------
+
+
+def _sdk_locals(exc: BaseException | None) -> str:
+    """What a traceback capturing locals prints of the SDK's own frames (the mock's frames,
+    which fake the server, hold the echo by design), across the exception chain."""
+    seen: list[str] = []
+    while exc is not None:
+        summary = traceback.TracebackException.from_exception(exc, capture_locals=True).stack
+        seen += [repr(f.locals) for f in summary if f"{os.sep}avala{os.sep}" in f.filename]
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(seen)
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "expected"),
+    [
+        (500, {"detail": f"key {KEY} rejected"}, ServerError),
+        (200, {"uid": None, "echo": KEY}, errors.APIResponseValidationError),  # not a Task
+        (200, {"next": None, "results": [{"echo": KEY}]}, errors.APIResponseValidationError),
+    ],
+    ids=["error body", "invalid model", "invalid page"],
+)
+async def test_an_echoed_key_is_scrubbed_everywhere_an_error_keeps_it(
+    status: int, payload: Any, expected: type[Exception]
+) -> None:
+    path = "/tasks/" if "results" in payload else "/tasks/x/"
+    with aioresponses() as mock:
+        mock.get(BASE + path, status=status, payload=payload, headers={"X-Echo": f"k={KEY}"})
+        async with AsyncClient(api_key=KEY, max_retries=0) as client:
+            with pytest.raises(expected) as caught:
+                if "results" in payload:
+                    await client.tasks.list()
+                else:
+                    await client.tasks.get("x")
+    error = caught.value
+    assert KEY not in repr(vars(error)) and KEY not in str(error)
+    assert _sdk_locals(error) and KEY not in _sdk_locals(error)  # no SDK frame holds it
+    if isinstance(error, errors.APIStatusError):
+        assert error.headers["X-Echo"] == "k=[redacted]"
