@@ -9,17 +9,30 @@ from typing import TYPE_CHECKING
 
 from avala._client import AsyncClient
 from avala._portal import SyncClientBase, SyncResource, iterate
+from avala._transport import DEFAULT_MAX_RESPONSE_SIZE
 from avala.pagination import SyncPaginator
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
+    from datetime import datetime
     from typing import Any
 
     from avala._config import TimeoutTypes
     from avala._transport import RateLimitInfo
     from avala.credentials import Credential, CredentialProvider
     from avala.models.agents import Agent, AgentExecution, AgentTestResult
+    from avala.models.annotation_issues import (
+        AnnotationIssue,
+        AnnotationIssueMetrics,
+        AnnotationIssueToolDetail,
+    )
     from avala.models.annotations import BulkEdit, BulkEditResult
+    from avala.models.consensus import (
+        ConsensusComputeResult,
+        ConsensusConfig,
+        ConsensusScore,
+        ConsensusSummary,
+    )
     from avala.models.datasets import (
         AllowedMimes,
         Dataset,
@@ -32,7 +45,18 @@ if TYPE_CHECKING:
         UploadQuota,
     )
     from avala.models.exports import Export
+    from avala.models.fleet import (
+        Alert,
+        AlertChannel,
+        AlertChannelTestResult,
+        BatchEventParams,
+        Device,
+        FleetEvent,
+        Recording,
+        Rule,
+    )
     from avala.models.projects import Project
+    from avala.models.quality_targets import QualityTarget
     from avala.models.tasks import Task
     from avala.pagination import Caller
     from avala.resources.agents import AsyncAgents
@@ -54,7 +78,7 @@ if TYPE_CHECKING:
     from avala.resources.inference_providers import AsyncInferenceProviders
     from avala.resources.organizations import AsyncOrganizations
     from avala.resources.projects import AsyncProjects
-    from avala.resources.quality_targets import AsyncQualityTargets
+    from avala.resources.quality_targets import AsyncQualityTargets, QualityTargetEvaluationList
     from avala.resources.slices import AsyncSlices
     from avala.resources.storage_configs import AsyncStorageConfigs
     from avala.resources.tasks import AsyncTasks
@@ -227,6 +251,227 @@ class AnnotationIssues(SyncResource):
 
     _async: AsyncAnnotationIssues
 
+    def list_by_sequence(
+        self,
+        sequence_uid: str,
+        *,
+        dataset_item_uid: str | None = None,
+        project_uid: str | None = None,
+    ) -> list[AnnotationIssue]:
+        """List the issues raised on a sequence.
+
+        Args:
+            sequence_uid: The sequence.
+            dataset_item_uid: Only issues on this item.
+            project_uid: Only issues raised in this project.
+
+        Returns:
+            Every matching issue (the API answers a bare JSON array, not a page).
+
+        Raises:
+            NotFoundError: no such sequence.
+        """
+        return self._call(
+            functools.partial(
+                self._async.list_by_sequence,
+                sequence_uid=sequence_uid,
+                dataset_item_uid=dataset_item_uid,
+                project_uid=project_uid,
+            )
+        )
+
+    def create(
+        self,
+        sequence_uid: str,
+        *,
+        tool_uid: str,
+        problem_uid: str,
+        dataset_item_uid: str | None = None,
+        project_uid: str | None = None,
+        priority: str | None = None,
+        severity: str | None = None,
+        description: str | None = None,
+        wrong_class: str | None = None,
+        correct_class: str | None = None,
+        should_re_annotate: bool | None = None,
+        should_delete: bool | None = None,
+        frames_affected: str | None = None,
+        coordinates: Any = None,
+        query_params: dict[str, Any] | None = None,
+        object_uid: str | None = None,
+    ) -> AnnotationIssue:
+        """Raise an issue on a sequence. The body repeats ``sequence_uid`` from the path,
+        as the API requires.
+
+        Args:
+            sequence_uid: The sequence.
+            tool_uid: The QC tool (see :meth:`list_tools`).
+            problem_uid: The kind of problem (one of the tool's ``problems``).
+            dataset_item_uid: The item concerned.
+            project_uid: The project the issue is raised in.
+            priority: Priority, e.g. ``low``, ``medium``, ``high``.
+            severity: Severity.
+            description: Free text.
+            wrong_class: The label given, when it is wrong.
+            correct_class: The label it should have been.
+            should_re_annotate: Whether the object must be annotated again.
+            should_delete: Whether the object must be deleted.
+            frames_affected: The frames concerned, as text (e.g. ``"3-7"``).
+            coordinates: Where the problem is (any JSON).
+            query_params: The viewer state the issue is raised from.
+            object_uid: The annotation object concerned.
+
+        Returns:
+            The issue, with ``tool``, ``problem``, ``project`` and ``reporter`` expanded and
+            status ``open``.
+
+        Raises:
+            ValidationError: a field was rejected (e.g. an unknown tool or problem).
+            NotFoundError: no such sequence.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                sequence_uid=sequence_uid,
+                tool_uid=tool_uid,
+                problem_uid=problem_uid,
+                dataset_item_uid=dataset_item_uid,
+                project_uid=project_uid,
+                priority=priority,
+                severity=severity,
+                description=description,
+                wrong_class=wrong_class,
+                correct_class=correct_class,
+                should_re_annotate=should_re_annotate,
+                should_delete=should_delete,
+                frames_affected=frames_affected,
+                coordinates=coordinates,
+                query_params=query_params,
+                object_uid=object_uid,
+            )
+        )
+
+    def update(
+        self,
+        sequence_uid: str,
+        issue_uid: str,
+        *,
+        status: str | None = None,
+        priority: str | None = None,
+        severity: str | None = None,
+        description: str | None = None,
+        tool_uid: str | None = None,
+        problem_uid: str | None = None,
+        wrong_class: str | None = None,
+        frames_affected: str | None = None,
+    ) -> AnnotationIssue:
+        """Change an issue: only the fields given are sent (PATCH).
+
+        Args:
+            sequence_uid: The sequence.
+            issue_uid: The issue.
+            status: New status; ``closed`` or ``resolved`` sets ``closed_at``, reopening
+                clears it.
+            priority: New priority.
+            severity: New severity.
+            description: New description.
+            tool_uid: New QC tool.
+            problem_uid: New kind of problem.
+            wrong_class: New wrong label.
+            frames_affected: New frames concerned.
+
+        Raises:
+            ValidationError: a field was rejected.
+            NotFoundError: no such sequence or issue.
+        """
+        return self._call(
+            functools.partial(
+                self._async.update,
+                sequence_uid=sequence_uid,
+                issue_uid=issue_uid,
+                status=status,
+                priority=priority,
+                severity=severity,
+                description=description,
+                tool_uid=tool_uid,
+                problem_uid=problem_uid,
+                wrong_class=wrong_class,
+                frames_affected=frames_affected,
+            )
+        )
+
+    def delete(self, sequence_uid: str, issue_uid: str) -> None:
+        """Delete an issue.
+
+        Raises:
+            NotFoundError: no such sequence or issue.
+        """
+        return self._call(
+            functools.partial(self._async.delete, sequence_uid=sequence_uid, issue_uid=issue_uid)
+        )
+
+    def list_by_dataset(
+        self, owner: str, dataset_slug: str, *, sequence_uid: str | None = None
+    ) -> list[AnnotationIssue]:
+        """List the issues of every sequence of a dataset.
+
+        Args:
+            owner: The dataset owner's handle.
+            dataset_slug: The dataset's slug.
+            sequence_uid: Only issues of this sequence.
+
+        Returns:
+            Every matching issue (the API answers a bare JSON array, not a page).
+
+        Raises:
+            NotFoundError: no such dataset.
+        """
+        return self._call(
+            functools.partial(
+                self._async.list_by_dataset,
+                owner=owner,
+                dataset_slug=dataset_slug,
+                sequence_uid=sequence_uid,
+            )
+        )
+
+    def get_metrics(
+        self, owner: str, dataset_slug: str, *, sequence_uid: str | None = None
+    ) -> AnnotationIssueMetrics:
+        """Fetch issue statistics of a dataset (counts per status, priority and severity,
+        mean close times, objects per problem).
+
+        Args:
+            owner: The dataset owner's handle.
+            dataset_slug: The dataset's slug.
+            sequence_uid: Only count issues of this sequence.
+
+        Raises:
+            NotFoundError: no such dataset.
+        """
+        return self._call(
+            functools.partial(
+                self._async.get_metrics,
+                owner=owner,
+                dataset_slug=dataset_slug,
+                sequence_uid=sequence_uid,
+            )
+        )
+
+    def list_tools(self, *, dataset_type: str) -> list[AnnotationIssueToolDetail]:
+        """List the QC tools available for a data type, each with the problems it reports.
+
+        Args:
+            dataset_type: ``image``, ``video``, ``lidar``, ``mcap``... (required).
+
+        Returns:
+            Every tool (the API answers a bare JSON array, not a page).
+
+        Raises:
+            ValueError: ``dataset_type`` is empty (checked before any request).
+        """
+        return self._call(functools.partial(self._async.list_tools, dataset_type=dataset_type))
+
 
 class Annotations(SyncResource):
     """Bulk edits of 3D annotations (cuboids, polylines)."""
@@ -282,11 +527,90 @@ class AutoLabelJobs(SyncResource):
 
 
 class Consensus(SyncResource):
-    """Inter-annotator consensus of a project: summary, scores, settings."""
+    """Inter-annotator consensus of a project: summary, scores, settings.
+
+    A project without consensus configured answers 404 (``NotFoundError``) on the summary,
+    the scores and the settings, as the API does.
+    """
 
     __slots__ = ()
 
     _async: AsyncConsensus
+
+    def get_summary(self, project_uid: str) -> ConsensusSummary:
+        """Fetch the project's agreement statistics (mean, median, range, distribution).
+
+        Raises:
+            NotFoundError: no such project, or consensus is not configured for it.
+        """
+        return self._call(functools.partial(self._async.get_summary, project_uid=project_uid))
+
+    def list_scores(
+        self, project_uid: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[ConsensusScore]:
+        """List the project's consensus scores (one per item and task).
+
+        Returns:
+            A paginator: iterate it for every score, or call ``first_page()`` for one page.
+
+        Raises:
+            NotFoundError: (on the first page) no such project, or consensus is not
+                configured for it.
+        """
+        return SyncPaginator(
+            self._async.list_scores(project_uid=project_uid, limit=limit, cursor=cursor), self._call
+        )
+
+    def compute(self, project_uid: str) -> ConsensusComputeResult:
+        """Start recomputing the project's consensus scores (no body is sent).
+
+        The result follows the official Python SDK's model, ``{"status": "started",
+        "message": ...}``; the OpenAPI page shows a score-shaped 201 body instead (catalog
+        §5 item 14), which the SDKs do not model.
+
+        Raises:
+            NotFoundError: no such project, or consensus is not configured for it.
+        """
+        return self._call(functools.partial(self._async.compute, project_uid=project_uid))
+
+    def get_config(self, project_uid: str) -> ConsensusConfig:
+        """Fetch the settings consensus is measured with.
+
+        Raises:
+            NotFoundError: no such project, or consensus is not configured for it.
+        """
+        return self._call(functools.partial(self._async.get_config, project_uid=project_uid))
+
+    def update_config(
+        self,
+        project_uid: str,
+        *,
+        iou_threshold: float | None = None,
+        min_agreement_ratio: float | None = None,
+        min_annotations: int | None = None,
+    ) -> ConsensusConfig:
+        """Change the consensus settings. The API takes a PUT but treats it as partial: only
+        the fields given are sent, and the others keep their values.
+
+        Args:
+            project_uid: The project.
+            iou_threshold: Minimum overlap (IoU) for two annotations to match.
+            min_agreement_ratio: Share of annotators that must agree.
+            min_annotations: Annotations an item needs before it is scored.
+
+        Raises:
+            ValidationError: the server rejected a field.
+            NotFoundError: no such project, or consensus is not configured for it.
+        """
+        return self._call(
+            functools.partial(
+                self._async.update_config,
+                project_uid=project_uid,
+                iou_threshold=iou_threshold,
+                min_agreement_ratio=min_agreement_ratio,
+                min_annotations=min_annotations,
+            )
+        )
 
 
 class Datasets(SyncResource):
@@ -699,6 +1023,113 @@ class Devices(SyncResource):
 
     _async: AsyncDevices
 
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        type: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> SyncPaginator[Device]:
+        """List the fleet's devices.
+
+        Args:
+            status: Only this status (``online``, ``offline`` or ``maintenance``).
+            type: Only this kind of device.
+            limit: Items per page.
+            cursor: Start from this page cursor (``page.next_cursor``).
+
+        Returns:
+            A paginator: iterate it for every device, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(
+            self._async.list(status=status, type=type, limit=limit, cursor=cursor), self._call
+        )
+
+    def register(
+        self,
+        *,
+        name: str,
+        type: str,
+        firmware_version: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Device:
+        """Register a device.
+
+        Args:
+            name: Display name.
+            type: Kind of device (e.g. ``robot``, ``vehicle``, ``drone``).
+            firmware_version: Its firmware version.
+            tags: Tags.
+            metadata: Free-form metadata.
+
+        Returns:
+            The device, with its ``device_token``: the device's credential, returned only
+            here (store it now; it is kept out of ``repr``).
+
+        Raises:
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+        """
+        return self._call(
+            functools.partial(
+                self._async.register,
+                name=name,
+                type=type,
+                firmware_version=firmware_version,
+                tags=tags,
+                metadata=metadata,
+            )
+        )
+
+    def get(self, device_id: str) -> Device:
+        """Fetch a device by uid (without its ``device_token``).
+
+        Raises:
+            NotFoundError: no such device.
+        """
+        return self._call(functools.partial(self._async.get, device_id=device_id))
+
+    def update(
+        self,
+        device_id: str,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        firmware_version: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Device:
+        """Change a device: only the fields given are sent (PATCH).
+
+        Args:
+            device_id: The device.
+            name: New display name.
+            status: New status (``online``, ``offline`` or ``maintenance``).
+            firmware_version: New firmware version.
+            tags: New tags (replaces the list).
+            metadata: New metadata (replaces the object).
+        """
+        return self._call(
+            functools.partial(
+                self._async.update,
+                device_id=device_id,
+                name=name,
+                status=status,
+                firmware_version=firmware_version,
+                tags=tags,
+                metadata=metadata,
+            )
+        )
+
+    def delete(self, device_id: str) -> None:
+        """Delete a device.
+
+        Raises:
+            NotFoundError: no such device.
+        """
+        return self._call(functools.partial(self._async.delete, device_id=device_id))
+
 
 class Recordings(SyncResource):
     """Recordings uploaded by fleet devices."""
@@ -706,6 +1137,71 @@ class Recordings(SyncResource):
     __slots__ = ()
 
     _async: AsyncRecordings
+
+    def list(
+        self,
+        *,
+        device_id: str | None = None,
+        status: str | None = None,
+        ordering: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> SyncPaginator[Recording]:
+        """List recordings.
+
+        Args:
+            device_id: Only this device's recordings (sent as the API's ``device`` query).
+            status: Only this status (``uploading``, ``processing``, ``ready``, ``error`` or
+                ``archived``).
+            ordering: Sort by this field, ``-field`` for descending (e.g. ``-started_at``);
+                the API documents it, the official SDK does not offer it.
+            limit: Items per page.
+            cursor: Start from this page cursor (``page.next_cursor``).
+
+        Returns:
+            A paginator: iterate it for every recording, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(
+            self._async.list(
+                device_id=device_id, status=status, ordering=ordering, limit=limit, cursor=cursor
+            ),
+            self._call,
+        )
+
+    def get(self, recording_id: str) -> Recording:
+        """Fetch a recording by uid.
+
+        ``topics`` is kept as the server sends it: a list of topic objects in practice,
+        although the OpenAPI page calls it an object.
+
+        Raises:
+            NotFoundError: no such recording.
+        """
+        return self._call(functools.partial(self._async.get, recording_id=recording_id))
+
+    def update(
+        self, recording_id: str, *, status: str | None = None, tags: Sequence[str] | None = None
+    ) -> Recording:
+        """Change a recording's status or tags: only the fields given are sent (PATCH).
+
+        Args:
+            recording_id: The recording.
+            status: New status (e.g. ``archived``).
+            tags: New tags (replaces the list).
+        """
+        return self._call(
+            functools.partial(
+                self._async.update, recording_id=recording_id, status=status, tags=tags
+            )
+        )
+
+    def delete(self, recording_id: str) -> None:
+        """Delete a recording.
+
+        Raises:
+            NotFoundError: no such recording.
+        """
+        return self._call(functools.partial(self._async.delete, recording_id=recording_id))
 
 
 class FleetEvents(SyncResource):
@@ -715,6 +1211,128 @@ class FleetEvents(SyncResource):
 
     _async: AsyncFleetEvents
 
+    def list(
+        self,
+        *,
+        recording_id: str | None = None,
+        device_id: str | None = None,
+        type: str | None = None,
+        severity: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> SyncPaginator[FleetEvent]:
+        """List events.
+
+        Args:
+            recording_id: Only this recording's events (sent as the ``recording`` query).
+            device_id: Only this device's events (sent as the ``device`` query).
+            type: Only this kind of event.
+            severity: Only this severity (``info``, ``warning``, ``error``, ``critical``).
+            limit: Items per page.
+            cursor: Start from this page cursor (``page.next_cursor``).
+
+        Returns:
+            A paginator: iterate it for every event, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(
+            self._async.list(
+                recording_id=recording_id,
+                device_id=device_id,
+                type=type,
+                severity=severity,
+                limit=limit,
+                cursor=cursor,
+            ),
+            self._call,
+        )
+
+    def create(
+        self,
+        *,
+        recording: str,
+        device: str,
+        label: str,
+        type: str,
+        timestamp: str | datetime,
+        severity: str | None = None,
+        description: str | None = None,
+        duration_ms: int | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> FleetEvent:
+        """Mark an event on a recording.
+
+        Args:
+            recording: Uid of the recording.
+            device: Uid of the device.
+            label: Short label.
+            type: Kind of event (e.g. ``intervention``, ``anomaly``).
+            timestamp: When it happened: an ISO-8601 str (as the official SDK takes) or a
+                timezone-aware ``datetime``, sent in its ISO form.
+            severity: ``info``, ``warning``, ``error`` or ``critical``.
+            description: Free text.
+            duration_ms: How long it lasted, in milliseconds.
+            tags: Tags.
+            metadata: Free-form metadata.
+
+        Raises:
+            ValueError: ``timestamp`` is a naive datetime (its zone is unknown); nothing is
+                sent.
+            TypeError: ``timestamp`` is neither a str nor a datetime.
+            ValidationError: the server rejected a field (e.g. no such recording).
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                recording=recording,
+                device=device,
+                label=label,
+                type=type,
+                timestamp=timestamp,
+                severity=severity,
+                description=description,
+                duration_ms=duration_ms,
+                tags=tags,
+                metadata=metadata,
+            )
+        )
+
+    def create_batch(self, *, events: Sequence[BatchEventParams | dict[str, Any]]) -> int:
+        """Create many events in one request; all or nothing.
+
+        Args:
+            events: The events, each with the fields of :meth:`create`. A ``timestamp`` may
+                be a timezone-aware ``datetime`` here too; keys set to None are left out.
+
+        Returns:
+            How many events were created (the server answers ``{"created": n}``; like the
+            official Python SDK, this returns the int).
+
+        Raises:
+            ValueError: an event's ``timestamp`` is a naive datetime (the message names its
+                index); nothing is sent.
+            TypeError: ``events`` is not a sequence of dicts.
+            ValidationError: the server rejected an event; ``.errors`` names its index, and
+                no event of the batch was stored.
+        """
+        return self._call(functools.partial(self._async.create_batch, events=events))
+
+    def get(self, event_id: str) -> FleetEvent:
+        """Fetch an event by uid.
+
+        Raises:
+            NotFoundError: no such event.
+        """
+        return self._call(functools.partial(self._async.get, event_id=event_id))
+
+    def delete(self, event_id: str) -> None:
+        """Delete an event.
+
+        Raises:
+            NotFoundError: no such event.
+        """
+        return self._call(functools.partial(self._async.delete, event_id=event_id))
+
 
 class Rules(SyncResource):
     """Rules that raise alerts when a condition holds."""
@@ -722,6 +1340,110 @@ class Rules(SyncResource):
     __slots__ = ()
 
     _async: AsyncRules
+
+    def list(
+        self, *, enabled: bool | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[Rule]:
+        """List rules.
+
+        Args:
+            enabled: Only enabled (True) or disabled (False) rules; sent as ``true``/``false``.
+            limit: Items per page.
+            cursor: Start from this page cursor (``page.next_cursor``).
+
+        Returns:
+            A paginator: iterate it for every rule, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(
+            self._async.list(enabled=enabled, limit=limit, cursor=cursor), self._call
+        )
+
+    def create(
+        self,
+        *,
+        name: str,
+        condition: dict[str, Any],
+        actions: Sequence[dict[str, Any]],
+        description: str | None = None,
+        enabled: bool | None = None,
+        scope: dict[str, Any] | None = None,
+    ) -> Rule:
+        """Create a rule.
+
+        Args:
+            name: Display name.
+            condition: When it matches, e.g.
+                ``{"field": "battery_pct", "operator": "lt", "value": 15}``.
+            actions: What to do then, e.g. ``[{"type": "alert", "severity": "warning"}]``.
+            description: Free text.
+            enabled: Whether it is evaluated (the server's default when omitted: enabled).
+            scope: Which devices or recordings it applies to.
+
+        Raises:
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                name=name,
+                condition=condition,
+                actions=actions,
+                description=description,
+                enabled=enabled,
+                scope=scope,
+            )
+        )
+
+    def get(self, rule_id: str) -> Rule:
+        """Fetch a rule by uid.
+
+        Raises:
+            NotFoundError: no such rule.
+        """
+        return self._call(functools.partial(self._async.get, rule_id=rule_id))
+
+    def update(
+        self,
+        rule_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        condition: dict[str, Any] | None = None,
+        actions: Sequence[dict[str, Any]] | None = None,
+        scope: dict[str, Any] | None = None,
+    ) -> Rule:
+        """Change a rule: only the fields given are sent (PATCH).
+
+        Args:
+            rule_id: The rule.
+            name: New display name.
+            description: New description.
+            enabled: Pause (False) or resume (True) it.
+            condition: New condition (replaces it).
+            actions: New actions (replaces the list).
+            scope: New scope (replaces it).
+        """
+        return self._call(
+            functools.partial(
+                self._async.update,
+                rule_id=rule_id,
+                name=name,
+                description=description,
+                enabled=enabled,
+                condition=condition,
+                actions=actions,
+                scope=scope,
+            )
+        )
+
+    def delete(self, rule_id: str) -> None:
+        """Delete a rule.
+
+        Raises:
+            NotFoundError: no such rule.
+        """
+        return self._call(functools.partial(self._async.delete, rule_id=rule_id))
 
 
 class Alerts(SyncResource):
@@ -731,13 +1453,138 @@ class Alerts(SyncResource):
 
     _async: AsyncAlerts
 
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        severity: str | None = None,
+        device_id: str | None = None,
+        rule_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> SyncPaginator[Alert]:
+        """List alerts.
+
+        Args:
+            status: Only this status (``open``, ``acknowledged`` or ``resolved``).
+            severity: Only this severity.
+            device_id: Only alerts about this device (sent as the ``device`` query).
+            rule_id: Only alerts raised by this rule (sent as the ``rule`` query).
+            limit: Items per page.
+            cursor: Start from this page cursor (``page.next_cursor``).
+
+        Returns:
+            A paginator: iterate it for every alert, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(
+            self._async.list(
+                status=status,
+                severity=severity,
+                device_id=device_id,
+                rule_id=rule_id,
+                limit=limit,
+                cursor=cursor,
+            ),
+            self._call,
+        )
+
+    def get(self, alert_id: str) -> Alert:
+        """Fetch an alert by uid.
+
+        Raises:
+            NotFoundError: no such alert.
+        """
+        return self._call(functools.partial(self._async.get, alert_id=alert_id))
+
+    def acknowledge(self, alert_id: str) -> Alert:
+        """Acknowledge an alert (no body is sent).
+
+        Returns:
+            The alert, ``status="acknowledged"`` with ``acknowledged_at`` and
+            ``acknowledged_by`` set.
+
+        Raises:
+            ValidationError: the alert is already resolved.
+            NotFoundError: no such alert.
+        """
+        return self._call(functools.partial(self._async.acknowledge, alert_id=alert_id))
+
+    def resolve(self, alert_id: str, *, resolution_note: str | None = None) -> Alert:
+        """Resolve an alert.
+
+        Args:
+            alert_id: The alert.
+            resolution_note: What was done; sent as ``{"resolution_note": ...}`` only when
+                given, otherwise no body is sent.
+
+        Returns:
+            The alert, ``status="resolved"`` with ``resolved_at`` (and the note) set.
+
+        Raises:
+            ValidationError: the alert is already resolved.
+            NotFoundError: no such alert.
+        """
+        return self._call(
+            functools.partial(
+                self._async.resolve, alert_id=alert_id, resolution_note=resolution_note
+            )
+        )
+
 
 class AlertChannels(SyncResource):
-    """Where alerts are sent (Slack, email, webhook)."""
+    """Where alerts are sent (Slack, email, webhook).
+
+    As in the official SDK there is no ``get`` or ``update``: list, create, delete, test.
+    """
 
     __slots__ = ()
 
     _async: AsyncAlertChannels
+
+    def list(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[AlertChannel]:
+        """List alert channels.
+
+        Returns:
+            A paginator: iterate it for every channel, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(self._async.list(limit=limit, cursor=cursor), self._call)
+
+    def create(self, *, name: str, type: str, config: dict[str, Any]) -> AlertChannel:
+        """Create an alert channel.
+
+        Args:
+            name: Display name.
+            type: ``slack``, ``email`` or ``webhook``.
+            config: The channel's settings (an object), e.g. ``{"channel": "#fleet-ops"}``
+                for Slack or ``{"url": "https://..."}`` for a webhook.
+
+        Raises:
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+        """
+        return self._call(
+            functools.partial(self._async.create, name=name, type=type, config=config)
+        )
+
+    def delete(self, channel_id: str) -> None:
+        """Delete an alert channel.
+
+        Raises:
+            NotFoundError: no such channel.
+        """
+        return self._call(functools.partial(self._async.delete, channel_id=channel_id))
+
+    def test(self, channel_id: str) -> AlertChannelTestResult:
+        """Send a test alert through the channel (no body is sent).
+
+        Returns:
+            The server's report as a dict: ``{"detail", "channel_uid", "channel_type"}``.
+
+        Raises:
+            NotFoundError: no such channel.
+        """
+        return self._call(functools.partial(self._async.test, channel_id=channel_id))
 
 
 class Fleet(SyncResource):
@@ -813,6 +1660,151 @@ class QualityTargets(SyncResource):
     __slots__ = ()
 
     _async: AsyncQualityTargets
+
+    def list(
+        self, project_uid: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[QualityTarget]:
+        """List a project's quality targets.
+
+        Returns:
+            A paginator: iterate it for every target, or call ``first_page()`` for one page.
+
+        Raises:
+            NotFoundError: no such project.
+        """
+        return SyncPaginator(
+            self._async.list(project_uid=project_uid, limit=limit, cursor=cursor), self._call
+        )
+
+    def get(self, project_uid: str, uid: str) -> QualityTarget:
+        """Fetch one quality target of a project.
+
+        Raises:
+            NotFoundError: no such project, or no such target in it.
+        """
+        return self._call(functools.partial(self._async.get, project_uid=project_uid, uid=uid))
+
+    def create(
+        self,
+        project_uid: str,
+        *,
+        name: str,
+        metric: str,
+        threshold: float,
+        operator: str | None = None,
+        severity: str | None = None,
+        is_active: bool | None = None,
+        notify_webhook: bool | None = None,
+        notify_emails: Sequence[str] | None = None,
+    ) -> QualityTarget:
+        """Add a quality target to a project.
+
+        Args:
+            project_uid: The project.
+            name: Display name.
+            metric: The metric watched, e.g. ``completion_rate`` or ``accuracy``.
+            threshold: The value the metric is compared with.
+            operator: ``gt``, ``gte``, ``lt``, ``lte`` (or ``eq``): the target is breached
+                when ``metric <operator> threshold`` holds. Optional as in the official
+                Python SDK (the TypeScript SDK requires it); when omitted it is not sent and
+                the server applies its default (``gte``).
+            severity: ``warning`` or ``critical``.
+            is_active: Whether the target is evaluated (server default: yes).
+            notify_webhook: Whether a breach is sent to the webhooks (server default: yes).
+            notify_emails: Addresses emailed on a breach.
+
+        Returns:
+            The target, with its ``operator`` always filled in.
+
+        Raises:
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+            NotFoundError: no such project.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                project_uid=project_uid,
+                name=name,
+                metric=metric,
+                threshold=threshold,
+                operator=operator,
+                severity=severity,
+                is_active=is_active,
+                notify_webhook=notify_webhook,
+                notify_emails=notify_emails,
+            )
+        )
+
+    def update(
+        self,
+        project_uid: str,
+        uid: str,
+        *,
+        name: str | None = None,
+        metric: str | None = None,
+        threshold: float | None = None,
+        operator: str | None = None,
+        severity: str | None = None,
+        is_active: bool | None = None,
+        notify_webhook: bool | None = None,
+        notify_emails: Sequence[str] | None = None,
+    ) -> QualityTarget:
+        """Change a quality target: only the fields given are sent (PATCH).
+
+        Args:
+            project_uid: The project.
+            uid: The target.
+            name: New display name.
+            metric: New metric.
+            threshold: New threshold.
+            operator: New comparison (``gt``, ``gte``, ``lt``, ``lte``, ``eq``).
+            severity: New severity.
+            is_active: Pause (False) or resume (True) its evaluation.
+            notify_webhook: Whether breaches go to the webhooks.
+            notify_emails: New addresses (replaces the list).
+
+        Raises:
+            ValidationError: the server rejected a field.
+            NotFoundError: no such project or target.
+        """
+        return self._call(
+            functools.partial(
+                self._async.update,
+                project_uid=project_uid,
+                uid=uid,
+                name=name,
+                metric=metric,
+                threshold=threshold,
+                operator=operator,
+                severity=severity,
+                is_active=is_active,
+                notify_webhook=notify_webhook,
+                notify_emails=notify_emails,
+            )
+        )
+
+    def delete(self, project_uid: str, uid: str) -> None:
+        """Delete a quality target.
+
+        Raises:
+            NotFoundError: no such project or target.
+        """
+        return self._call(functools.partial(self._async.delete, project_uid=project_uid, uid=uid))
+
+    def evaluate(self, project_uid: str) -> QualityTargetEvaluationList:
+        """Evaluate every active target of a project now (no body is sent).
+
+        Each evaluation also updates the stored target (``last_value``,
+        ``last_evaluated_at``, ``is_breached``, ``breach_count``, ``last_breached_at``).
+
+        Returns:
+            One :class:`~avala.models.quality_targets.QualityTargetEvaluation` per active
+            target (the API answers a bare JSON array, not a page).
+
+        Raises:
+            NotFoundError: no such project.
+        """
+        return self._call(functools.partial(self._async.evaluate, project_uid=project_uid))
 
 
 class Slices(SyncResource):
@@ -910,6 +1902,9 @@ class Client(SyncClientBase):
         credentials: A credential provider, a list of providers, or a
             :class:`avala.credentials.CredentialChain`, used instead of the default chain.
         connection_limit: Most connections open at once.
+        max_response_size: Largest response body read, in bytes after decompression
+            (default 64 MiB); a larger one raises :class:`avala.errors.ResponseTooLargeError`
+            without being held in memory.
 
     Raises:
         ValueError: no API key was found (:class:`avala.credentials.CredentialsNotFoundError`
@@ -925,6 +1920,7 @@ class Client(SyncClientBase):
         max_retries: int = 2,
         credentials: CredentialProvider | Iterable[CredentialProvider] | None = None,
         connection_limit: int = 100,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._bind(
             AsyncClient(
@@ -934,6 +1930,7 @@ class Client(SyncClientBase):
                 max_retries=max_retries,
                 credentials=credentials,
                 connection_limit=connection_limit,
+                max_response_size=max_response_size,
             ),
             None,
         )
@@ -1024,18 +2021,28 @@ class Client(SyncClientBase):
         return Fleet(self._async.fleet, self._portal.call)
 
     def with_options(
-        self, *, timeout: TimeoutTypes | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        max_response_size: int | None = None,
     ) -> Client:
         """A client sharing this one's connection pool and key, with other call settings.
 
         ``client.with_options(max_retries=0).datasets.get(uid)`` makes one attempt only.
-        Closing the original client closes the pool for both.
+        The derived client does not own the pool: closing it (or leaving its ``with``
+        block) leaves the original open; closing the original closes the pool for both.
 
         Args:
             timeout: Replaces the timeout (seconds or a :class:`avala.Timeout`).
             max_retries: Replaces the retry count (0 disables retries).
+            max_response_size: Replaces the response size cap (bytes).
         """
-        return self._derive(self._async.with_options(timeout=timeout, max_retries=max_retries))
+        return self._derive(
+            self._async.with_options(
+                timeout=timeout, max_retries=max_retries, max_response_size=max_response_size
+            )
+        )
 
     @property
     def base_url(self) -> str:
