@@ -11,103 +11,104 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .agents import (
-        Agent,
-        AgentExecution,
-        AgentTestResult,
+        Agent as Agent,
+        AgentExecution as AgentExecution,
+        AgentTestResult as AgentTestResult,
     )
     from .annotation_issues import (
-        AnnotationIssue,
-        AnnotationIssueMetrics,
-        AnnotationIssueProblem,
-        AnnotationIssueProject,
-        AnnotationIssueReporter,
-        AnnotationIssueTool,
-        AnnotationIssueToolDetail,
-        AnnotationIssueToolProblem,
+        AnnotationIssue as AnnotationIssue,
+        AnnotationIssueMetrics as AnnotationIssueMetrics,
+        AnnotationIssueProblem as AnnotationIssueProblem,
+        AnnotationIssueProject as AnnotationIssueProject,
+        AnnotationIssueReporter as AnnotationIssueReporter,
+        AnnotationIssueTool as AnnotationIssueTool,
+        AnnotationIssueToolDetail as AnnotationIssueToolDetail,
+        AnnotationIssueToolProblem as AnnotationIssueToolProblem,
     )
     from .annotations import (
-        BulkEdit,
-        BulkEditResult,
+        BulkEdit as BulkEdit,
+        BulkEditResult as BulkEditResult,
     )
     from .auto_label_jobs import (
-        AutoLabelJob,
+        AutoLabelJob as AutoLabelJob,
     )
     from .consensus import (
-        ConsensusComputeResult,
-        ConsensusConfig,
-        ConsensusScore,
-        ConsensusSummary,
+        ConsensusComputeResult as ConsensusComputeResult,
+        ConsensusConfig as ConsensusConfig,
+        ConsensusScore as ConsensusScore,
+        ConsensusSummary as ConsensusSummary,
     )
     from .datasets import (
-        AllowedMimes,
-        CameraCalibration,
-        Dataset,
-        DatasetCalibration,
-        DatasetFrame,
-        DatasetHealth,
-        DatasetItem,
-        DatasetSequence,
-        FrameImage,
-        ManualUploadTarget,
-        Quat,
-        SequenceHealth,
-        UploadQuota,
-        Vec3,
+        AllowedMimes as AllowedMimes,
+        CameraCalibration as CameraCalibration,
+        CameraIntrinsics as CameraIntrinsics,
+        Dataset as Dataset,
+        DatasetCalibration as DatasetCalibration,
+        DatasetFrame as DatasetFrame,
+        DatasetHealth as DatasetHealth,
+        DatasetItem as DatasetItem,
+        DatasetSequence as DatasetSequence,
+        FrameImage as FrameImage,
+        ManualUploadTarget as ManualUploadTarget,
+        Quat as Quat,
+        SequenceHealth as SequenceHealth,
+        UploadQuota as UploadQuota,
+        Vec3 as Vec3,
     )
     from .exports import (
-        Export,
+        Export as Export,
     )
     from .fleet import (
-        Alert,
-        AlertChannel,
-        AlertChannelTestResult,
-        BatchEventParams,
-        Device,
-        FleetEvent,
-        Recording,
-        Rule,
+        Alert as Alert,
+        AlertChannel as AlertChannel,
+        AlertChannelTestResult as AlertChannelTestResult,
+        BatchEventParams as BatchEventParams,
+        Device as Device,
+        FleetEvent as FleetEvent,
+        Recording as Recording,
+        Rule as Rule,
     )
     from .inference_providers import (
-        InferenceProvider,
-        InferenceProviderTestResult,
+        InferenceProvider as InferenceProvider,
+        InferenceProviderTestResult as InferenceProviderTestResult,
     )
     from .organizations import (
-        IndustryChoice,
-        IndustryChoices,
-        Invitation,
-        Organization,
-        OrganizationMember,
-        Team,
-        TeamMember,
+        IndustryChoice as IndustryChoice,
+        IndustryChoices as IndustryChoices,
+        Invitation as Invitation,
+        Organization as Organization,
+        OrganizationMember as OrganizationMember,
+        Team as Team,
+        TeamMember as TeamMember,
     )
     from .projects import (
-        Project,
+        Project as Project,
     )
     from .quality_targets import (
-        QualityTarget,
-        QualityTargetEvaluation,
+        QualityTarget as QualityTarget,
+        QualityTargetEvaluation as QualityTargetEvaluation,
     )
     from .signup import (
-        SignupResponse,
-        SignupUser,
+        SignupResponse as SignupResponse,
+        SignupUser as SignupUser,
     )
     from .slices import (
-        Slice,
-        SliceItem,
-        SubSlice,
+        Slice as Slice,
+        SliceItem as SliceItem,
+        SubSlice as SubSlice,
     )
     from .storage_configs import (
-        StorageConfig,
-        StorageConfigSetupInfo,
-        StorageConfigTestResult,
+        StorageConfig as StorageConfig,
+        StorageConfigSetupInfo as StorageConfigSetupInfo,
+        StorageConfigTestResult as StorageConfigTestResult,
     )
     from .tasks import (
-        Task,
+        Task as Task,
     )
     from .webhooks import (
-        Webhook,
-        WebhookDelivery,
-        WebhookTestResult,
+        Webhook as Webhook,
+        WebhookDelivery as WebhookDelivery,
+        WebhookTestResult as WebhookTestResult,
     )
 
 _EXPORTS: dict[str, str] = {
@@ -131,6 +132,7 @@ _EXPORTS: dict[str, str] = {
     "BulkEdit": "annotations",
     "BulkEditResult": "annotations",
     "CameraCalibration": "datasets",
+    "CameraIntrinsics": "datasets",
     "ConsensusComputeResult": "consensus",
     "ConsensusConfig": "consensus",
     "ConsensusScore": "consensus",
@@ -179,73 +181,7 @@ _EXPORTS: dict[str, str] = {
 }
 """Public name -> the submodule that defines it."""
 
-__all__ = [
-    "Agent",
-    "AgentExecution",
-    "AgentTestResult",
-    "Alert",
-    "AlertChannel",
-    "AlertChannelTestResult",
-    "AllowedMimes",
-    "AnnotationIssue",
-    "AnnotationIssueMetrics",
-    "AnnotationIssueProblem",
-    "AnnotationIssueProject",
-    "AnnotationIssueReporter",
-    "AnnotationIssueTool",
-    "AnnotationIssueToolDetail",
-    "AnnotationIssueToolProblem",
-    "AutoLabelJob",
-    "BatchEventParams",
-    "BulkEdit",
-    "BulkEditResult",
-    "CameraCalibration",
-    "ConsensusComputeResult",
-    "ConsensusConfig",
-    "ConsensusScore",
-    "ConsensusSummary",
-    "Dataset",
-    "DatasetCalibration",
-    "DatasetFrame",
-    "DatasetHealth",
-    "DatasetItem",
-    "DatasetSequence",
-    "Device",
-    "Export",
-    "FleetEvent",
-    "FrameImage",
-    "IndustryChoice",
-    "IndustryChoices",
-    "InferenceProvider",
-    "InferenceProviderTestResult",
-    "Invitation",
-    "ManualUploadTarget",
-    "Organization",
-    "OrganizationMember",
-    "Project",
-    "QualityTarget",
-    "QualityTargetEvaluation",
-    "Quat",
-    "Recording",
-    "Rule",
-    "SequenceHealth",
-    "SignupResponse",
-    "SignupUser",
-    "Slice",
-    "SliceItem",
-    "StorageConfig",
-    "StorageConfigSetupInfo",
-    "StorageConfigTestResult",
-    "SubSlice",
-    "Task",
-    "Team",
-    "TeamMember",
-    "UploadQuota",
-    "Vec3",
-    "Webhook",
-    "WebhookDelivery",
-    "WebhookTestResult",
-]
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

@@ -175,11 +175,9 @@ class Quat:
 
 
 @attrs.frozen(kw_only=True)
-class FrameImage:
-    """One camera image of a frame, with the camera's pose and intrinsics."""
+class CameraIntrinsics:
+    """A camera's mounting pose and intrinsics (shared by frame images and calibrations)."""
 
-    image_url: str | None = None
-    """URL of the image."""
     position: Vec3 | None = None
     """Camera position."""
     heading: Quat | None = None
@@ -197,13 +195,21 @@ class FrameImage:
     cy: float | None = None
     """Principal point y, in pixels."""
     model: str | None = None
-    """Camera model (same as ``camera_model``)."""
-    camera_model: str | None = None
     """Camera model: ``pinhole`` or ``doublesphere``."""
     xi: float | None = None
     """Double-sphere ``xi`` parameter."""
     alpha: float | None = None
     """Double-sphere ``alpha`` parameter."""
+
+
+@attrs.frozen(kw_only=True)
+class FrameImage(CameraIntrinsics):
+    """One camera image of a frame, with the camera's pose and intrinsics."""
+
+    image_url: str | None = None
+    """URL of the image."""
+    camera_model: str | None = None
+    """Camera model, as some frames name it (same as ``model``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -233,33 +239,11 @@ class DatasetFrame:
 
 
 @attrs.frozen(kw_only=True)
-class CameraCalibration:
+class CameraCalibration(CameraIntrinsics):
     """Pose and intrinsics of one camera of a sequence."""
 
     camera_id: str | None = None
     """The camera's id (from ``camera``, ``camera_id`` or ``sensor_id``)."""
-    position: Vec3 | None = None
-    """Camera position."""
-    heading: Quat | None = None
-    """Camera orientation."""
-    width: int | None = None
-    """Image width in pixels."""
-    height: int | None = None
-    """Image height in pixels."""
-    fx: float | None = None
-    """Focal length along x, in pixels."""
-    fy: float | None = None
-    """Focal length along y, in pixels."""
-    cx: float | None = None
-    """Principal point x, in pixels."""
-    cy: float | None = None
-    """Principal point y, in pixels."""
-    model: str | None = None
-    """Camera model: ``pinhole`` or ``doublesphere``."""
-    xi: float | None = None
-    """Double-sphere ``xi`` parameter."""
-    alpha: float | None = None
-    """Double-sphere ``alpha`` parameter."""
 
 
 @attrs.frozen(kw_only=True)

@@ -81,8 +81,8 @@ class Organization:
 
 
 @attrs.frozen(kw_only=True)
-class OrganizationMember:
-    """A member of an organization and their role."""
+class TeamMember:
+    """A member of a team (or of an organization) and their role."""
 
     user_uid: str
     """The user's uid."""
@@ -95,31 +95,17 @@ class OrganizationMember:
     picture: str | None = None
     """Avatar URL."""
     role: str | None = None
-    """Role in the organization."""
+    """Role in the team or organization."""
     created_at: datetime | None = None
     """When the user joined (timezone-aware)."""
-    last_active_at: datetime | None = None
-    """Last activity (timezone-aware); sent to organization managers only."""
 
 
 @attrs.frozen(kw_only=True)
-class TeamMember:
-    """A member of a team and their role."""
+class OrganizationMember(TeamMember):
+    """A member of an organization and their role."""
 
-    user_uid: str
-    """The user's uid."""
-    username: str | None = None
-    """The user's handle."""
-    email: str | None = None
-    """The user's email."""
-    full_name: str | None = None
-    """The user's full name."""
-    picture: str | None = None
-    """Avatar URL."""
-    role: str | None = None
-    """Role in the team."""
-    created_at: datetime | None = None
-    """When the user joined the team (timezone-aware)."""
+    last_active_at: datetime | None = None
+    """Last activity (timezone-aware); sent to organization managers only."""
 
 
 @attrs.frozen(kw_only=True)

@@ -45,6 +45,7 @@ from avala.models import (
     BulkEdit,
     BulkEditResult,
     CameraCalibration,
+    CameraIntrinsics,
     ConsensusComputeResult,
     ConsensusConfig,
     ConsensusScore,
@@ -212,6 +213,7 @@ PAYLOADS: dict[type, dict[str, Any]] = {
         "images": [IMAGE], "raw": {"images": [IMAGE], "timestamp": 12.5},
     },
     CameraCalibration: CAMERA,
+    CameraIntrinsics: {k: v for k, v in CAMERA.items() if k != "camera_id"},
     DatasetCalibration: {
         "sequence_uid": "sq-1", "cameras": [CAMERA, {**CAMERA, "camera_id": "rear"}],
         "dataset_level_camera_calibration": None,
@@ -359,7 +361,10 @@ PAYLOADS: dict[type, dict[str, Any]] = {
         "source_data": {"query": "weather=rain"},
         "featured_slice_item_urls": ["https://cdn.avala.ai/s.jpg"],
     },
-    SliceItem: ITEM_FIELDS,
+    SliceItem: {
+        **ITEM_FIELDS, "status": "ready", "data_url": "https://cdn.avala.ai/x.json",
+        "thumbnail_url": "https://cdn.avala.ai/t.jpg", "annotations_count": 3,
+    },
     # annotation issues
     AnnotationIssueProject: ISSUE_PROJECT,
     AnnotationIssueReporter: REPORTER,
@@ -439,6 +444,7 @@ REQUIRED: dict[type, set[str]] = {
     FrameImage: set(),
     DatasetFrame: {"frame_index"},
     CameraCalibration: set(),
+    CameraIntrinsics: set(),
     DatasetCalibration: {"sequence_uid"},
     SequenceHealth: {"uid"},
     DatasetHealth: {"dataset_uid", "dataset_slug"},

@@ -15,8 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient as AiohttpTestClient
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient as AiohttpTestClient, TestServer
 from fastapi.testclient import TestClient
 
 import avala.webhooks
