@@ -560,9 +560,7 @@ class Transport:
         extra: dict[str, str] | None = None
         if not idempotent:
             extra = {"Idempotency-Key": f"avala-retry-{uuid.uuid4()}"}
-        timeout: dict[str, aiohttp.ClientTimeout] = (
-            {} if options is self._default_options else {"timeout": options.client_timeout}
-        )
+        timeout = options.client_timeout  # the session's own when options are the client's
         debug = log.isEnabledFor(logging.DEBUG)
         retries = 0
         rotated = False
@@ -579,7 +577,7 @@ class Transport:
                     headers=extra,
                     json=json_body,
                     allow_redirects=False,
-                    **timeout,
+                    timeout=timeout,
                 ) as resp:
                     raw = await _read(resp, options.max_response_size, method, path)
                     status = resp.status
