@@ -340,12 +340,16 @@ def make_status_error(
     return APIStatusError(message, **common)
 
 
+#: asyncio's TimeoutError is the builtin one from Python 3.11; on 3.10 they differ.
+_TIMEOUTS = (asyncio.TimeoutError, TimeoutError)
+
+
 def _connection_error(exc: BaseException, method: str, path: str) -> tuple[AvalaError, bool]:
     """Wrap a transport failure; the flag says whether the request surely never left."""
     where = f"{method} {path}"
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return APITimeoutError(f"Timed out connecting for {where}."), True
-    if isinstance(exc, asyncio.TimeoutError):
+    if isinstance(exc, _TIMEOUTS):
         return APITimeoutError(f"Timed out waiting for the response to {where}."), False
     if isinstance(exc, aiohttp.ClientConnectorError):
         return APIConnectionError(f"Could not connect for {where}: {exc.os_error}."), True
@@ -582,7 +586,7 @@ class Transport:
                     raw = await _read(resp, options.max_response_size, method, path)
                     status = resp.status
                     resp_headers = resp.headers
-            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+            except (aiohttp.ClientError, *_TIMEOUTS, RuntimeError) as exc:
                 if self._closed:  # closed under us: say so, not "connection reset"
                     raise _closed_error(retries) from None
                 if isinstance(exc, RuntimeError):
