@@ -168,9 +168,12 @@ def test_sync_call_from_the_loop_thread_raises_instead_of_deadlocking(
 # ------------------------------------------------------------------------------------ fork
 
 FORK = """
-    import os, signal, sys
+    import os, signal, sys, warnings
     from avala import AvalaError, Client
 
+    # Python 3.12+ warns about any fork() in a process with threads (a Client has its
+    # loop thread); forking anyway is exactly the case under test (gunicorn --preload).
+    warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
     client = Client()
     uid = client.tasks.list(limit=1).items[0].uid  # the parent has pooled connections now
     pid = os.fork()
