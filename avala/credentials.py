@@ -66,7 +66,7 @@ class CredentialUnavailable(Exception):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason: str = reason
 
 
 @attrs.frozen
@@ -85,7 +85,7 @@ class CredentialsNotFoundError(CredentialError):
     """
 
     def __init__(self, attempts: Iterable[Attempt]) -> None:
-        self.attempts = tuple(attempts)
+        self.attempts: tuple[Attempt, ...] = tuple(attempts)
         tried = "".join(f"\n  - {a.provider}: {a.reason}" for a in self.attempts)
         super().__init__(
             f"No Avala API key found. Pass api_key=..., set the {API_KEY_ENV} environment "
@@ -101,7 +101,7 @@ class CredentialProviderError(CredentialError):
     """
 
     def __init__(self, provider: str, problem: str) -> None:
-        self.provider = provider
+        self.provider: str = provider
         where = (
             "The api_key argument"
             if provider == "explicit"
@@ -131,7 +131,7 @@ class Credential:
 
     def __init__(self, api_key: str, provider: str) -> None:
         self._api_key = api_key
-        self.provider = provider
+        self.provider: str = provider
 
     @property
     def api_key(self) -> str:
@@ -184,6 +184,7 @@ class ExplicitKeyProvider:
         return "ExplicitKeyProvider(api_key='<redacted>')"
 
     def get_api_key(self) -> str:
+        """The key it was given."""
         return self._api_key
 
 
@@ -191,7 +192,7 @@ class EnvironmentProvider:
     """Reads an environment variable (``AVALA_API_KEY`` by default) at each resolution."""
 
     def __init__(self, variable: str = API_KEY_ENV, environ: Mapping[str, str] | None = None):
-        self.variable = variable
+        self.variable: str = variable
         self._environ = environ
 
     @property
@@ -202,6 +203,7 @@ class EnvironmentProvider:
         return f"EnvironmentProvider(variable={self.variable!r})"
 
     def get_api_key(self) -> str:
+        """The key from the environment variable."""
         environ = os.environ if self._environ is None else self._environ
         value = environ.get(self.variable)
         if value is None:
@@ -221,7 +223,7 @@ class DotenvProvider:
     """
 
     def __init__(self, path: str | os.PathLike[str] = ".env", variable: str = API_KEY_ENV):
-        self.path = Path(path)
+        self.path: Path = Path(path)
         self.variable = variable
 
     @property
@@ -232,6 +234,7 @@ class DotenvProvider:
         return f"DotenvProvider(path={str(self.path)!r}, variable={self.variable!r})"
 
     def get_api_key(self) -> str:
+        """The key from the .env file (read without changing ``os.environ``)."""
         path = self.path if self.path.is_absolute() else Path.cwd() / self.path
         if not path.is_file():
             raise CredentialUnavailable(f"{path} not found")
@@ -252,7 +255,7 @@ class FileProvider:
     def __init__(
         self, path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
     ) -> None:
-        self.path = None if path is None else Path(path)
+        self.path: Path | None = None if path is None else Path(path)
         self._environ = environ
 
     @property
@@ -263,6 +266,7 @@ class FileProvider:
         return f"FileProvider(path={None if self.path is None else str(self.path)!r})"
 
     def get_api_key(self) -> str:
+        """The key in the file (read again on each call, so a rotated secret is picked up)."""
         path = self.path
         if path is None:
             environ = os.environ if self._environ is None else self._environ
@@ -295,6 +299,7 @@ class CallableProvider:
         return f"CallableProvider(name={self._name!r})"
 
     def get_api_key(self) -> str:
+        """The key the function returns."""
         value = self._func()
         if value is None:
             raise CredentialUnavailable("returned None")
@@ -348,6 +353,7 @@ class CredentialChain:
         raise CredentialsNotFoundError(attempts)
 
     def get_api_key(self) -> str:
+        """The key of the first provider that has one."""
         return self.resolve().api_key
 
 

@@ -58,10 +58,10 @@ class AvalaError(Exception):
         retries_taken: int = 0,
     ) -> None:
         super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.body = body
-        self.retries_taken = retries_taken
+        self.message: str = message
+        self.status_code: int | None = status_code
+        self.body: Any = body
+        self.retries_taken: int = retries_taken
 
     def __str__(self) -> str:
         return self.message
@@ -114,9 +114,9 @@ class APIStatusError(AvalaError):
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message, status_code=status_code, body=body, retries_taken=retries_taken)
-        self.request_id = request_id
-        self.code = code
-        self.doc_url = doc_url
+        self.request_id: str | None = request_id
+        self.code: str | None = code
+        self.doc_url: str | None = doc_url
         self.headers: Mapping[str, str] = dict(headers) if headers is not None else {}
 
 
@@ -130,7 +130,7 @@ class RedirectError(APIStatusError):
 
     def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        self.location = location
+        self.location: str | None = location
 
 
 class ValidationError(APIStatusError):
@@ -184,7 +184,7 @@ class RateLimitError(APIStatusError):
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+        self.retry_after: float | None = retry_after
 
 
 class QuotaExceededError(APIStatusError):
@@ -199,8 +199,8 @@ class QuotaExceededError(APIStatusError):
         self, message: str, *, limit: int | None = None, used: int | None = None, **kwargs: Any
     ) -> None:
         super().__init__(message, **kwargs)
-        self.limit = limit
-        self.used = used
+        self.limit: int | None = limit
+        self.used: int | None = used
 
 
 class ServerError(APIStatusError):
@@ -225,7 +225,7 @@ class ResponseTooLargeError(AvalaError):
 
     def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        self.limit = limit
+        self.limit: int = limit
 
 
 class ClientClosedError(AvalaError):
@@ -256,5 +256,5 @@ class BulkEditError(AvalaError, RuntimeError):
             body=cause.body,
             retries_taken=cause.retries_taken,
         )
-        self.chunk_index = chunk_index
-        self.chunk_size = chunk_size
+        self.chunk_index: int = chunk_index
+        self.chunk_size: int = chunk_size

@@ -178,13 +178,13 @@ class AsyncPage(Generic[T]):
         request_id: str | None = None,
         retries_taken: int = 0,
     ) -> None:
-        self.items = items
+        self.items: list[T] = items
         self._source = source
         self._next = next
-        self.next_cursor = _cursor_value(next)
-        self.previous_cursor = _cursor_value(previous)
-        self.request_id = request_id
-        self.retries_taken = retries_taken
+        self.next_cursor: str | None = _cursor_value(next)
+        self.previous_cursor: str | None = _cursor_value(previous)
+        self.request_id: str | None = request_id
+        self.retries_taken: int = retries_taken
 
     @property
     def has_more(self) -> bool:
@@ -285,29 +285,36 @@ class SyncPage(Generic[T]):
 
     @property
     def items(self) -> list[T]:
+        """The page's items."""
         return self._page.items
 
     @property
     def next_cursor(self) -> str | None:
+        """The cursor of the next page (pass it back as ``cursor=``), or None on the last."""
         return self._page.next_cursor
 
     @property
     def previous_cursor(self) -> str | None:
+        """The cursor of the previous page, or None on the first."""
         return self._page.previous_cursor
 
     @property
     def request_id(self) -> str | None:
+        """The server's request id for this page."""
         return self._page.request_id
 
     @property
     def retries_taken(self) -> int:
+        """How many retries fetching this page took."""
         return self._page.retries_taken
 
     @property
     def has_more(self) -> bool:
+        """Whether a next page exists."""
         return self._page.has_more
 
     def has_next_page(self) -> bool:
+        """Whether a next page exists (same as :attr:`has_more`)."""
         return self._page.has_more
 
     def get_next_page(self) -> SyncPage[T]:

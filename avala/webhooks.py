@@ -152,8 +152,8 @@ class WebhookTimestampError(WebhookError):
     ) -> None:
         super().__init__(message)
         self.reason: TimestampFailure = reason
-        self.tolerance = tolerance
-        self.age = age
+        self.tolerance: float = tolerance
+        self.age: float | None = age
 
     def __reduce__(self) -> tuple[Any, ...]:
         fields = {"reason": self.reason, "tolerance": self.tolerance, "age": self.age}

@@ -180,6 +180,8 @@ class AlertChannel:
 
 
 class _BatchEventRequired(TypedDict):
+    """The fields every event of a batch must have."""
+
     recording: str  # uid of the recording
     device: str  # uid of the device
     label: str  # short label

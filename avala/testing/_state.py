@@ -92,13 +92,13 @@ class ServerState:
         record_requests: bool = True,
         max_recorded: int = 10_000,
     ) -> None:
-        self.store = Store(
+        self.store: Store = Store(
             TABLES, seed=seed, export_polls=export_polls, dataset_polls=dataset_polls
         )
         if bench_items > 0:
             add_bench(self.store, bench_items)
-        self.faults = FaultQueue()
-        self.record_requests = record_requests
+        self.faults: FaultQueue = FaultQueue()
+        self.record_requests: bool = record_requests
         self._keys: set[str] = {DEMO_API_KEY}
         self._expired: set[str] = {EXPIRED_API_KEY}
         self._log: deque[RecordedRequest] = deque(maxlen=max_recorded)

@@ -90,9 +90,13 @@ class Source(Protocol):
         """The object with this id (a dict, or its JSON text), or None."""
         ...
 
-    def add(self, key: str, record: JSONDict) -> None: ...
+    def add(self, key: str, record: JSONDict) -> None:
+        """Store a new object under ``key``; a taken key raises ValueError."""
+        ...
 
-    def remove(self, key: str) -> None: ...
+    def remove(self, key: str) -> None:
+        """Remove the object stored under ``key``."""
+        ...
 
 
 class StoredRecords:
@@ -239,7 +243,7 @@ class Store:
     def __init__(self, tables: Sequence[Table], *, seed: bool = True, **settings: Any) -> None:
         self.tables: dict[str, Table] = {t.name: t for t in tables}
         self.settings: dict[str, Any] = settings
-        self.lock = threading.RLock()
+        self.lock: threading.RLock = threading.RLock()
         self._groups: dict[str, dict[str | None, Source]] = {t.name: {} for t in tables}
         if seed:
             for table in tables:
