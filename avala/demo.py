@@ -9,17 +9,22 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import AsyncClient, Client, __version__
 from .errors import AuthenticationError
 from .testing import serve
+from .webhooks import WebhookError, construct_event
 
 
 def step(title: str) -> None:
+    """Print a section heading."""
     print(f"\n== {title}")
 
 
 async def async_flows() -> None:
+    """The same environment through AsyncClient: a page, a lazy walk, items."""
     async with AsyncClient() as client:  # same environment, the async surface
         page = await client.datasets.list(limit=2)
         print(f"first page: {[d.slug for d in page.items]} (more pages: {page.has_more})")
@@ -33,7 +38,65 @@ async def async_flows() -> None:
         print(f"{owner}/{first.slug} has {len(items)} items, fetched 20 per request")
 
 
+class _Receiver(ThreadingHTTPServer):
+    """A webhook receiver on loopback that checks every delivery's signature."""
+
+    secret = ""
+    received: list[str]
+
+
+class _Delivery(BaseHTTPRequestHandler):
+    server: _Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        try:
+            event = construct_event(body, dict(self.headers), self.server.secret)
+        except WebhookError as error:
+            self.server.received.append(f"rejected: {error}")
+            self.send_response(400)
+        else:
+            self.server.received.append(f"verified {event.event} ({event.delivery_id})")
+            self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+
+def webhook_tour(client: Client) -> None:
+    """Create a webhook aimed at a local receiver that verifies each signed delivery."""
+    receiver = _Receiver(("127.0.0.1", 0), _Delivery)
+    receiver.received = []
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/avala/webhooks"
+        hook = client.webhooks.create(target_url=url, events=["export.completed"])
+        receiver.secret = hook.secret or ""  # shown once, at creation
+        print(
+            f"webhook -> {url}; secret returned once, never in a repr: {'secret' not in repr(hook)}"
+        )
+        report = client.webhooks.test(hook.uid)  # the server POSTs a signed test event
+        print(f"receiver: {receiver.received[-1]}; server saw HTTP {report.get('status_code')}")
+        receiver.secret = "not-the-secret"
+        client.webhooks.test(hook.uid)
+        print(f"with a wrong secret the receiver says: {receiver.received[-1][:60]}...")
+        client.webhooks.delete(hook.uid)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+
+def fleet_tour(client: Client) -> None:
+    """Acknowledge the first open fleet alert."""
+    alert = next(iter(client.fleet.alerts.list(status="open")))
+    print(f"open alert: {alert.message} (severity {alert.severity})")
+    done = client.fleet.alerts.acknowledge(alert.uid)
+    print(f"acknowledged by {done.acknowledged_by}: status {done.status}")
+
+
 def main() -> int:
+    """Run the demo; returns the exit status."""
     print(f"avala {__version__} demo")
     with serve() as server:
         step("Configuration from the environment")
@@ -78,6 +141,12 @@ def main() -> int:
                 export.uid, interval=0.2, on_poll=lambda e: print(f"  ... {e.status}")
             )
             print(f"finished: {done.status}, download at {done.download_url}")
+
+            step("A webhook, its signature checked by a local receiver")
+            webhook_tour(client)
+
+            step("Fleet: acknowledge an open alert")
+            fleet_tour(client)
     print("\nDone.")
     return 0
 

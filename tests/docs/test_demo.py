@@ -24,4 +24,7 @@ def test_demo_runs_the_seed_flows() -> None:
     assert "Authentication failed: Invalid API key." in out
     assert "No Avala API key found" in out
     assert "finished: exported" in out
+    assert "receiver: verified webhook.test" in out and "server saw HTTP 200" in out
+    assert "with a wrong secret the receiver says: rejected:" in out
+    assert "acknowledged by demo: status acknowledged" in out
     assert "avk_" not in out  # the key is never printed
