@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         AnnotationIssueToolDetail,
     )
     from avala.models.annotations import BulkEdit, BulkEditResult
+    from avala.models.auto_label_jobs import AutoLabelJob
     from avala.models.consensus import (
         ConsensusComputeResult,
         ConsensusConfig,
@@ -55,9 +56,25 @@ if TYPE_CHECKING:
         Recording,
         Rule,
     )
+    from avala.models.inference_providers import InferenceProvider, InferenceProviderTestResult
+    from avala.models.organizations import (
+        IndustryChoices,
+        Invitation,
+        Organization,
+        OrganizationMember,
+        Team,
+        TeamMember,
+    )
     from avala.models.projects import Project
     from avala.models.quality_targets import QualityTarget
+    from avala.models.slices import Slice, SliceItem, SubSlice
+    from avala.models.storage_configs import (
+        StorageConfig,
+        StorageConfigSetupInfo,
+        StorageConfigTestResult,
+    )
     from avala.models.tasks import Task
+    from avala.models.webhooks import Webhook, WebhookDelivery, WebhookTestResult
     from avala.pagination import Caller
     from avala.resources.agents import AsyncAgents
     from avala.resources.annotation_issues import AsyncAnnotationIssues
@@ -524,6 +541,88 @@ class AutoLabelJobs(SyncResource):
     __slots__ = ()
 
     _async: AsyncAutoLabelJobs
+
+    def list(
+        self,
+        *,
+        project: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        status: str | None = None,
+    ) -> SyncPaginator[AutoLabelJob]:
+        """List auto-label jobs.
+
+        Args:
+            project: Only this project's jobs (uid).
+            limit: Items per page.
+            cursor: Start from this page cursor (``page.next_cursor``).
+            status: Only this status (``pending``, ``running``, ``completed``, ``failed``,
+                ``canceled``). The TypeScript SDK and the docs offer this filter; the official
+                Python SDK does not.
+
+        Returns:
+            A paginator: iterate it for every job, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(
+            self._async.list(project=project, limit=limit, cursor=cursor, status=status), self._call
+        )
+
+    def get(self, uid: str) -> AutoLabelJob:
+        """Fetch an auto-label job, with its progress counters.
+
+        Raises:
+            NotFoundError: no such job.
+        """
+        return self._call(functools.partial(self._async.get, uid=uid))
+
+    def create(
+        self,
+        project_uid: str,
+        *,
+        model_type: str | None = None,
+        confidence_threshold: float | None = None,
+        labels: Sequence[str] | None = None,
+        dry_run: bool | None = None,
+    ) -> AutoLabelJob:
+        """Start auto-labelling a project's items. The job is queued (the API answers 202
+        Accepted); poll :meth:`get` to follow it.
+
+        Every field is optional: with none given the body is ``{}`` and the server's defaults
+        apply (``model_type="yolo"``, ``confidence_threshold=0.5``, every label).
+
+        Args:
+            project_uid: The project whose items to label.
+            model_type: The model: ``sam3`` or ``yolo``.
+            confidence_threshold: Minimum confidence of a kept prediction, 0 to 1.
+            labels: Only predict these labels.
+            dry_run: Compute predictions without saving them.
+
+        Raises:
+            ValueError: ``confidence_threshold`` is outside 0..1 (before any request).
+            TypeError: ``confidence_threshold`` is not a number, or ``labels`` is a str.
+            NotFoundError: no such project.
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                project_uid=project_uid,
+                model_type=model_type,
+                confidence_threshold=confidence_threshold,
+                labels=labels,
+                dry_run=dry_run,
+            )
+        )
+
+    def cancel(self, uid: str) -> None:
+        """Cancel a pending or running job (``DELETE``). The job is kept, with status
+        ``canceled`` and its counters as they were.
+
+        Raises:
+            NotFoundError: no such job.
+            ValidationError: the job has already finished (completed, failed or canceled).
+        """
+        return self._call(functools.partial(self._async.cancel, uid=uid))
 
 
 class Consensus(SyncResource):
@@ -1623,6 +1722,119 @@ class InferenceProviders(SyncResource):
 
     _async: AsyncInferenceProviders
 
+    def list(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[InferenceProvider]:
+        """List inference providers.
+
+        Returns:
+            A paginator: iterate it for every provider, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(self._async.list(limit=limit, cursor=cursor), self._call)
+
+    def get(self, uid: str) -> InferenceProvider:
+        """Fetch an inference provider by uid.
+
+        Raises:
+            NotFoundError: no such provider.
+        """
+        return self._call(functools.partial(self._async.get, uid=uid))
+
+    def create(
+        self,
+        *,
+        name: str,
+        provider_type: str,
+        config: dict[str, Any],
+        description: str | None = None,
+        is_active: bool | None = None,
+        project: str | int | None = None,
+    ) -> InferenceProvider:
+        """Register a model endpoint.
+
+        Args:
+            name: Display name (1 to 255 characters).
+            provider_type: ``http`` or ``sagemaker``.
+            config: Connection settings: ``endpoint_url`` (and optionally ``auth_header``,
+                ``auth_type``, ``headers``, ``timeout``, ``response_key``) for ``http``;
+                ``endpoint_name`` and ``region`` for ``sagemaker``.
+            description: Free text.
+            is_active: Whether it may be used (the server's default when omitted: active).
+            project: Limit it to this project. The API's reference types it as an integer id
+                while the official SDK types it as text, so both are accepted and sent as
+                given; the returned :attr:`~avala.models.InferenceProvider.project` is
+                always text (an integer comes back as e.g. ``"42"``), where the official
+                SDK fails to parse an integer.
+
+        Raises:
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                name=name,
+                provider_type=provider_type,
+                config=config,
+                description=description,
+                is_active=is_active,
+                project=project,
+            )
+        )
+
+    def update(
+        self,
+        uid: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        provider_type: str | None = None,
+        config: dict[str, Any] | None = None,
+        is_active: bool | None = None,
+        project: str | int | None = None,
+    ) -> InferenceProvider:
+        """Change an inference provider: only the fields given are sent (PATCH).
+
+        Args:
+            uid: The provider.
+            name: New display name.
+            description: New description.
+            provider_type: New type (``http`` or ``sagemaker``).
+            config: New connection settings (replaces the object).
+            is_active: Disable (False) or enable (True).
+            project: New project scope (see :meth:`create`).
+        """
+        return self._call(
+            functools.partial(
+                self._async.update,
+                uid=uid,
+                name=name,
+                description=description,
+                provider_type=provider_type,
+                config=config,
+                is_active=is_active,
+                project=project,
+            )
+        )
+
+    def delete(self, uid: str) -> None:
+        """Delete an inference provider.
+
+        Raises:
+            NotFoundError: no such provider.
+        """
+        return self._call(functools.partial(self._async.delete, uid=uid))
+
+    def test(self, uid: str) -> InferenceProviderTestResult:
+        """Test the connection to the provider's endpoint (no body is sent).
+
+        The provider's ``last_test_at`` and ``last_test_success`` record the outcome.
+
+        Returns:
+            The server's report as a dict, e.g. ``{"success": True, "message": ...,
+            "latency_ms": 42.0, "tested_at": ...}``.
+        """
+        return self._call(functools.partial(self._async.test, uid=uid))
+
 
 class Organizations(SyncResource):
     """Organizations, their members, invitations and teams."""
@@ -1630,6 +1842,408 @@ class Organizations(SyncResource):
     __slots__ = ()
 
     _async: AsyncOrganizations
+
+    def list(
+        self, *, limit: int | None = None, cursor: str | None = None, page: int | str | None = None
+    ) -> SyncPaginator[Organization]:
+        """List the organizations the key's user belongs to.
+
+        The endpoint is paginated by page number (about 20 per page). Iterating the
+        paginator follows the ``next`` links by their ``page`` parameter, so a walk reaches
+        every organization. The official async client sends the number back as
+        ``cursor=``, which the endpoint ignores, so it reads page 1 again and again. Here a
+        ``cursor`` that is a page number is sent as ``page``.
+
+        Args:
+            limit: Organizations per page.
+            cursor: Resume from ``page.next_cursor`` (for this endpoint, a page number).
+            page: Start at this page number (1-based).
+
+        Returns:
+            A paginator: iterate it for every organization, or await it for one page.
+
+        Raises:
+            ValueError: both ``cursor`` and ``page`` given, or ``page`` is not a positive
+                number (before any request).
+        """
+        return SyncPaginator(self._async.list(limit=limit, cursor=cursor, page=page), self._call)
+
+    def get(self, slug: str) -> Organization:
+        """Fetch an organization by slug.
+
+        Raises:
+            NotFoundError: no such organization.
+        """
+        return self._call(functools.partial(self._async.get, slug=slug))
+
+    def create(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        logo: str | None = None,
+        website: str | None = None,
+        industry: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        visibility: str | None = None,
+    ) -> Organization:
+        """Create an organization; you become its owner. Its ``slug`` is made from ``name``.
+
+        Args:
+            name: Display name.
+            description: Short description.
+            logo: Logo URL.
+            website: Website URL.
+            industry: An industry ``value`` from :meth:`industry_choices`.
+            email: Contact email.
+            phone: Contact phone.
+            visibility: ``private`` or ``public``.
+
+        Raises:
+            ValidationError: a field was rejected, or an organization already has the slug.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                name=name,
+                description=description,
+                logo=logo,
+                website=website,
+                industry=industry,
+                email=email,
+                phone=phone,
+                visibility=visibility,
+            )
+        )
+
+    def update(
+        self,
+        slug: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        logo: str | None = None,
+        website: str | None = None,
+        handle: str | None = None,
+        industry: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        visibility: str | None = None,
+    ) -> Organization:
+        """Change an organization: only the fields given are sent (PATCH).
+
+        Args:
+            slug: The organization.
+            handle: New public handle (it can be set here only, not on create).
+
+        Returns:
+            The organization; its ``slug`` does not change.
+        """
+        return self._call(
+            functools.partial(
+                self._async.update,
+                slug=slug,
+                name=name,
+                description=description,
+                logo=logo,
+                website=website,
+                handle=handle,
+                industry=industry,
+                email=email,
+                phone=phone,
+                visibility=visibility,
+            )
+        )
+
+    def delete(self, slug: str) -> None:
+        """Delete an organization.
+
+        Raises:
+            NotFoundError: no such organization.
+        """
+        return self._call(functools.partial(self._async.delete, slug=slug))
+
+    def industry_choices(self) -> IndustryChoices:
+        """The industries an organization may declare.
+
+        Returns:
+            ``{"choices": [{"value": ..., "label": ...}, ...]}``; send a ``value`` as
+            ``industry``.
+        """
+        return self._call(self._async.industry_choices)
+
+    def slug_for_uid(self, organization_uid: str) -> str | None:
+        """The slug of one of your organizations, found by its uid.
+
+        Walks :meth:`list` page by page (at most 50 pages) and compares uids as UUIDs, so
+        case and hyphenation do not matter. The official SDK has this on the sync client
+        only; here it is on both.
+
+        Returns:
+            The slug, or None when every page was read and none has this uid (you are not
+            a member).
+
+        Raises:
+            ValueError: ``organization_uid`` is not a UUID (before any request).
+            LookupError: 50 pages were read without finding it and more remain.
+            AvalaError: a request failed (errors are not swallowed).
+        """
+        return self._call(
+            functools.partial(self._async.slug_for_uid, organization_uid=organization_uid)
+        )
+
+    def list_members(
+        self,
+        slug: str,
+        *,
+        search: str | None = None,
+        role: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> SyncPaginator[OrganizationMember]:
+        """List an organization's members.
+
+        Args:
+            slug: The organization.
+            search: Only members whose username, email or full name contains this text
+                (case-insensitive).
+            role: Only members with this role (e.g. ``owner``, ``admin``, ``member``).
+            limit: Members per page.
+            cursor: Start from this page cursor (``page.next_cursor``).
+
+        Returns:
+            A paginator of :class:`~avala.models.organizations.OrganizationMember`.
+        """
+        return SyncPaginator(
+            self._async.list_members(
+                slug=slug, search=search, role=role, limit=limit, cursor=cursor
+            ),
+            self._call,
+        )
+
+    def remove_member(self, slug: str, user_uid: str) -> None:
+        """Remove a member from an organization.
+
+        Raises:
+            NotFoundError: no such organization, or the user is not a member.
+        """
+        return self._call(
+            functools.partial(self._async.remove_member, slug=slug, user_uid=user_uid)
+        )
+
+    def update_member_role(self, slug: str, user_uid: str, *, role: str) -> None:
+        """Change a member's role (the server's answer is not returned).
+
+        Args:
+            slug: The organization.
+            user_uid: The member.
+            role: The new role, e.g. ``admin`` or ``member``.
+        """
+        return self._call(
+            functools.partial(
+                self._async.update_member_role, slug=slug, user_uid=user_uid, role=role
+            )
+        )
+
+    def leave(self, slug: str) -> None:
+        """Leave an organization (no body is sent).
+
+        Raises:
+            ValidationError: you own it; transfer the ownership first.
+        """
+        return self._call(functools.partial(self._async.leave, slug=slug))
+
+    def transfer_ownership(self, slug: str, *, new_owner_uid: str) -> None:
+        """Make another member the owner of an organization.
+
+        Args:
+            slug: The organization.
+            new_owner_uid: The member (user uid) to become the owner.
+
+        Raises:
+            ValidationError: that user is not a member.
+        """
+        return self._call(
+            functools.partial(
+                self._async.transfer_ownership, slug=slug, new_owner_uid=new_owner_uid
+            )
+        )
+
+    def list_invitations(
+        self, slug: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[Invitation]:
+        """List an organization's invitations.
+
+        Returns:
+            A paginator of :class:`~avala.models.organizations.Invitation`.
+        """
+        return SyncPaginator(
+            self._async.list_invitations(slug=slug, limit=limit, cursor=cursor), self._call
+        )
+
+    def create_invitation(self, slug: str, *, email: str, role: str | None = None) -> Invitation:
+        """Invite someone to an organization by email.
+
+        Args:
+            slug: The organization.
+            email: The address to invite.
+            role: The role given on acceptance (the server's default when omitted).
+
+        Returns:
+            The invitation, with its ``accept_url`` and ``copy_link``.
+
+        Raises:
+            ValidationError: the address is invalid or already has a pending invitation.
+        """
+        return self._call(
+            functools.partial(self._async.create_invitation, slug=slug, email=email, role=role)
+        )
+
+    def resend_invitation(self, slug: str, invitation_uid: str) -> None:
+        """Send an invitation's email again; its expiry moves on (no body is sent)."""
+        return self._call(
+            functools.partial(
+                self._async.resend_invitation, slug=slug, invitation_uid=invitation_uid
+            )
+        )
+
+    def cancel_invitation(self, slug: str, invitation_uid: str) -> None:
+        """Cancel a pending invitation (no body is sent); it stays listed as ``canceled``."""
+        return self._call(
+            functools.partial(
+                self._async.cancel_invitation, slug=slug, invitation_uid=invitation_uid
+            )
+        )
+
+    def list_teams(
+        self, slug: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[Team]:
+        """List an organization's teams.
+
+        Returns:
+            A paginator of :class:`~avala.models.organizations.Team`.
+        """
+        return SyncPaginator(
+            self._async.list_teams(slug=slug, limit=limit, cursor=cursor), self._call
+        )
+
+    def create_team(
+        self, slug: str, *, name: str, description: str | None = None, color: str | None = None
+    ) -> Team:
+        """Create a team in an organization. Its ``slug`` is made from ``name``.
+
+        Args:
+            slug: The organization.
+            name: Display name.
+            description: Short description.
+            color: Display color, e.g. ``#4363d8``.
+
+        Raises:
+            ValidationError: a field was rejected, or a team already has the slug.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create_team, slug=slug, name=name, description=description, color=color
+            )
+        )
+
+    def get_team(self, slug: str, team_slug: str) -> Team:
+        """Fetch a team by its slug.
+
+        Raises:
+            NotFoundError: no such organization or team.
+        """
+        return self._call(functools.partial(self._async.get_team, slug=slug, team_slug=team_slug))
+
+    def update_team(
+        self,
+        slug: str,
+        team_slug: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        color: str | None = None,
+    ) -> Team:
+        """Change a team: only the fields given are sent (PATCH). Its slug does not change."""
+        return self._call(
+            functools.partial(
+                self._async.update_team,
+                slug=slug,
+                team_slug=team_slug,
+                name=name,
+                description=description,
+                color=color,
+            )
+        )
+
+    def delete_team(self, slug: str, team_slug: str) -> None:
+        """Delete a team (its members stay in the organization)."""
+        return self._call(
+            functools.partial(self._async.delete_team, slug=slug, team_slug=team_slug)
+        )
+
+    def list_team_members(
+        self, slug: str, team_slug: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[TeamMember]:
+        """List a team's members.
+
+        Returns:
+            A paginator of :class:`~avala.models.organizations.TeamMember`.
+        """
+        return SyncPaginator(
+            self._async.list_team_members(
+                slug=slug, team_slug=team_slug, limit=limit, cursor=cursor
+            ),
+            self._call,
+        )
+
+    def add_team_member(
+        self, slug: str, team_slug: str, *, user_uid: str, role: str | None = None
+    ) -> TeamMember:
+        """Add a member of the organization to a team.
+
+        Args:
+            slug: The organization.
+            team_slug: The team.
+            user_uid: The user (a member of the organization).
+            role: Role in the team (the server's default when omitted).
+
+        Raises:
+            ValidationError: the user is not a member of the organization, or already in
+                the team.
+        """
+        return self._call(
+            functools.partial(
+                self._async.add_team_member,
+                slug=slug,
+                team_slug=team_slug,
+                user_uid=user_uid,
+                role=role,
+            )
+        )
+
+    def remove_team_member(self, slug: str, team_slug: str, user_uid: str) -> None:
+        """Remove a user from a team (they stay in the organization)."""
+        return self._call(
+            functools.partial(
+                self._async.remove_team_member, slug=slug, team_slug=team_slug, user_uid=user_uid
+            )
+        )
+
+    def update_team_member_role(
+        self, slug: str, team_slug: str, user_uid: str, *, role: str
+    ) -> None:
+        """Change a team member's role (the server's answer is not returned)."""
+        return self._call(
+            functools.partial(
+                self._async.update_team_member_role,
+                slug=slug,
+                team_slug=team_slug,
+                user_uid=user_uid,
+                role=role,
+            )
+        )
 
 
 class Projects(SyncResource):
@@ -1814,6 +2428,106 @@ class Slices(SyncResource):
 
     _async: AsyncSlices
 
+    def list(
+        self,
+        owner: str,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        page: int | str | None = None,
+    ) -> SyncPaginator[Slice]:
+        """List the slices of a user or organization.
+
+        The endpoint is paginated by page number. Iterating the paginator follows the
+        ``next`` links by their ``page`` parameter, so a walk reaches every slice. The
+        official SDK sends the number back as ``cursor=``, which such an endpoint ignores
+        (it serves page 1 again); here a ``cursor`` that is a page number is sent as
+        ``page``.
+
+        Args:
+            owner: The owner's handle (username or organization slug).
+            limit: Slices per page.
+            cursor: Resume from ``page.next_cursor`` (for this endpoint, a page number).
+            page: Start at this page number (1-based).
+
+        Returns:
+            A paginator: iterate it for every slice, or await it for one page.
+
+        Raises:
+            ValueError: both ``cursor`` and ``page`` given, or ``page`` is not a positive
+                number (before any request).
+        """
+        return SyncPaginator(
+            self._async.list(owner=owner, limit=limit, cursor=cursor, page=page), self._call
+        )
+
+    def get(self, owner: str, slug: str) -> Slice:
+        """Fetch a slice by its owner's handle and its slug.
+
+        Raises:
+            NotFoundError: no such slice.
+        """
+        return self._call(functools.partial(self._async.get, owner=owner, slug=slug))
+
+    def create(
+        self,
+        *,
+        name: str,
+        visibility: str,
+        sub_slices: Sequence[SubSlice | dict[str, Any]],
+        organization: str | None = None,
+        random_selection_count: int | None = None,
+    ) -> Slice:
+        """Create a slice from the items of datasets.
+
+        Args:
+            name: Display name; the slug is made from it.
+            visibility: ``private`` or ``public``.
+            sub_slices: Where the items come from, e.g.
+                ``[{"type": "dataset", "dataset_uid": "..."}]``.
+            organization: Create it under this organization rather than under you.
+            random_selection_count: Take this many items, picked at random, rather than
+                all of them.
+
+        Returns:
+            The slice; ``owner_name`` and ``slug`` address it from now on.
+
+        Raises:
+            ValidationError: a field was rejected (e.g. a sub-slice names no dataset).
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                name=name,
+                visibility=visibility,
+                sub_slices=sub_slices,
+                organization=organization,
+                random_selection_count=random_selection_count,
+            )
+        )
+
+    def list_items(
+        self, owner: str, slug: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[SliceItem]:
+        """List a slice's items.
+
+        Returns:
+            A paginator: iterate it for every item, or await it for one page.
+        """
+        return SyncPaginator(
+            self._async.list_items(owner=owner, slug=slug, limit=limit, cursor=cursor), self._call
+        )
+
+    def get_item(self, owner: str, slug: str, item_uid: str) -> SliceItem:
+        """Fetch one item of a slice.
+
+        Raises:
+            NotFoundError: no such slice, or the item is not in it.
+        """
+        return self._call(
+            functools.partial(self._async.get_item, owner=owner, slug=slug, item_uid=item_uid)
+        )
+
 
 class StorageConfigs(SyncResource):
     """Cloud storage connections (S3, GCS) that datasets import from."""
@@ -1821,6 +2535,138 @@ class StorageConfigs(SyncResource):
     __slots__ = ()
 
     _async: AsyncStorageConfigs
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        organization: str | None = None,
+    ) -> SyncPaginator[StorageConfig]:
+        """List storage configurations.
+
+        Args:
+            limit: Items per page.
+            cursor: Start from this page cursor (``page.next_cursor``).
+            organization: Only this organization's configurations (its slug). The docs
+                require it when the key's user belongs to more than one organization.
+
+        Returns:
+            A paginator: iterate it for every configuration, or call ``first_page()`` for
+            one page. Credentials are never returned.
+        """
+        return SyncPaginator(
+            self._async.list(limit=limit, cursor=cursor, organization=organization), self._call
+        )
+
+    def create(
+        self,
+        *,
+        name: str,
+        provider: str,
+        organization: str | None = None,
+        s3_bucket_name: str | None = None,
+        s3_bucket_region: str | None = None,
+        s3_bucket_prefix: str | None = None,
+        s3_auth_method: str | None = None,
+        s3_role_arn: str | None = None,
+        s3_access_key_id: str | None = None,
+        s3_secret_access_key: str | None = None,
+        s3_is_accelerated: bool | None = None,
+        gc_storage_bucket_name: str | None = None,
+        gc_storage_prefix: str | None = None,
+        gc_storage_auth_json_content: str | None = None,
+    ) -> StorageConfig:
+        """Connect a bucket. Run :meth:`test` afterwards to verify that Avala can reach it.
+
+        Args:
+            name: Display name.
+            provider: ``aws_s3`` or ``gc_storage``.
+            organization: The owning organization's slug. Sent in the query string, not in
+                the body, as the API wants.
+            s3_bucket_name: S3 bucket name.
+            s3_bucket_region: S3 bucket region, e.g. ``us-west-2``.
+            s3_bucket_prefix: Key prefix within the bucket.
+            s3_auth_method: ``iam_role`` (with ``s3_role_arn``; see :meth:`setup_info`) or
+                ``access_key`` (with the two keys).
+            s3_role_arn: The IAM role Avala assumes.
+            s3_access_key_id: Access key id (accepted, never returned).
+            s3_secret_access_key: Secret access key (accepted, never returned).
+            s3_is_accelerated: Whether to use S3 Transfer Acceleration.
+            gc_storage_bucket_name: Google Cloud Storage bucket name.
+            gc_storage_prefix: Object prefix within the bucket.
+            gc_storage_auth_json_content: The service account key file's JSON, as text
+                (accepted, never returned).
+
+        Returns:
+            The configuration, without its credentials.
+
+        Raises:
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                name=name,
+                provider=provider,
+                organization=organization,
+                s3_bucket_name=s3_bucket_name,
+                s3_bucket_region=s3_bucket_region,
+                s3_bucket_prefix=s3_bucket_prefix,
+                s3_auth_method=s3_auth_method,
+                s3_role_arn=s3_role_arn,
+                s3_access_key_id=s3_access_key_id,
+                s3_secret_access_key=s3_secret_access_key,
+                s3_is_accelerated=s3_is_accelerated,
+                gc_storage_bucket_name=gc_storage_bucket_name,
+                gc_storage_prefix=gc_storage_prefix,
+                gc_storage_auth_json_content=gc_storage_auth_json_content,
+            )
+        )
+
+    def get(self, uid: str, *, organization: str | None = None) -> StorageConfig:
+        """Fetch a storage configuration by uid.
+
+        Args:
+            uid: The configuration.
+            organization: The owning organization's slug, sent as ``?organization=`` (as
+                the official SDK does since 0.10).
+
+        Raises:
+            NotFoundError: no such configuration.
+        """
+        return self._call(functools.partial(self._async.get, uid=uid, organization=organization))
+
+    def setup_info(self, *, organization: str | None = None) -> StorageConfigSetupInfo:
+        """What an IAM role's trust policy needs so Avala can assume it.
+
+        Args:
+            organization: The organization's slug (the external id is per organization).
+
+        Returns:
+            Avala's AWS account id and the external id the role must require.
+        """
+        return self._call(functools.partial(self._async.setup_info, organization=organization))
+
+    def test(self, uid: str) -> StorageConfigTestResult:
+        """Check that Avala can reach the bucket (no body is sent).
+
+        A successful test marks the configuration ``is_verified`` and sets
+        ``last_verified_at``; fetch it again to see them.
+
+        Returns:
+            ``{"verified": bool, "errors": {field: [messages]}}``; ``errors`` says what to
+            fix when ``verified`` is False.
+        """
+        return self._call(functools.partial(self._async.test, uid=uid))
+
+    def delete(self, uid: str) -> None:
+        """Delete a storage configuration.
+
+        Raises:
+            NotFoundError: no such configuration.
+        """
+        return self._call(functools.partial(self._async.delete, uid=uid))
 
 
 class Tasks(SyncResource):
@@ -1865,6 +2711,24 @@ class WebhookDeliveries(SyncResource):
 
     _async: AsyncWebhookDeliveries
 
+    def list(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[WebhookDelivery]:
+        """List webhook deliveries: the event, the payload, the receiver's answer.
+
+        Returns:
+            A paginator: iterate it for every delivery, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(self._async.list(limit=limit, cursor=cursor), self._call)
+
+    def get(self, uid: str) -> WebhookDelivery:
+        """Fetch one delivery, e.g. the ``delivery_uid`` a webhook test reported.
+
+        Raises:
+            NotFoundError: no such delivery.
+        """
+        return self._call(functools.partial(self._async.get, uid=uid))
+
 
 class Webhooks(SyncResource):
     """Webhook subscriptions: where Avala POSTs events, signed with a secret."""
@@ -1872,6 +2736,107 @@ class Webhooks(SyncResource):
     __slots__ = ()
 
     _async: AsyncWebhooks
+
+    def list(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> SyncPaginator[Webhook]:
+        """List webhook subscriptions (their secrets are not included).
+
+        Returns:
+            A paginator: iterate it for every webhook, or call ``first_page()`` for one page.
+        """
+        return SyncPaginator(self._async.list(limit=limit, cursor=cursor), self._call)
+
+    def get(self, uid: str) -> Webhook:
+        """Fetch a webhook subscription by uid (its secret is not included).
+
+        Raises:
+            NotFoundError: no such webhook.
+        """
+        return self._call(functools.partial(self._async.get, uid=uid))
+
+    def create(
+        self,
+        *,
+        target_url: str,
+        events: Sequence[str],
+        is_active: bool | None = None,
+        secret: str | None = None,
+    ) -> Webhook:
+        """Subscribe a URL to events.
+
+        Args:
+            target_url: The HTTPS URL the events are POSTed to.
+            events: The events to deliver, e.g. ``["export.completed"]``.
+            is_active: Whether events are delivered (the server's default: active).
+            secret: The HMAC signing secret; the server generates one when omitted.
+
+        Returns:
+            The webhook. Its ``secret`` is returned only here: keep it, it is what
+            :func:`avala.webhooks.construct_event` verifies deliveries with.
+
+        Raises:
+            TypeError: ``events`` is a str rather than a sequence of names (before any
+                request).
+            ValidationError: the server rejected a field; ``.errors`` lists them.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create,
+                target_url=target_url,
+                events=events,
+                is_active=is_active,
+                secret=secret,
+            )
+        )
+
+    def update(
+        self,
+        uid: str,
+        *,
+        target_url: str | None = None,
+        events: Sequence[str] | None = None,
+        is_active: bool | None = None,
+    ) -> Webhook:
+        """Change a webhook: only the fields given are sent (PATCH). The secret cannot be
+        changed; create a new webhook to rotate it.
+
+        Args:
+            uid: The webhook.
+            target_url: New HTTPS URL.
+            events: New events (replaces the list).
+            is_active: Pause (False) or resume (True) deliveries.
+
+        Raises:
+            TypeError: ``events`` is a str (before any request).
+        """
+        return self._call(
+            functools.partial(
+                self._async.update,
+                uid=uid,
+                target_url=target_url,
+                events=events,
+                is_active=is_active,
+            )
+        )
+
+    def delete(self, uid: str) -> None:
+        """Delete a webhook subscription.
+
+        Raises:
+            NotFoundError: no such webhook.
+        """
+        return self._call(functools.partial(self._async.delete, uid=uid))
+
+    def test(self, uid: str) -> WebhookTestResult:
+        """Send a signed ``webhook.test`` event to the webhook's URL (no body is sent to the
+        API). Each test is recorded as a delivery (see ``client.webhook_deliveries``).
+
+        Returns:
+            The server's report as a dict: ``{"success", "delivered", "status_code",
+            "delivery_uid"}`` (``status_code`` only when the receiver answered).
+        """
+        return self._call(functools.partial(self._async.test, uid=uid))
 
 
 class Client(SyncClientBase):
