@@ -357,7 +357,13 @@ def _connection_error(exc: BaseException, method: str, path: str) -> tuple[Avala
         return APIConnectionError(f"The response to {where} was cut short."), False
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return APIConnectionError(f"The server closed the connection during {where}."), False
-    return APIConnectionError(f"Connection failed during {where}: {exc}."), False
+    if isinstance(exc, aiohttp.ClientResponseError):  # aiohttp's parser: "400, message=..."
+        problem = _clean(str(exc.message).strip().splitlines()[0] if exc.message else "")
+        return APIConnectionError(
+            f"The server's answer to {where} is not valid HTTP ({problem or 'unreadable'}): a "
+            "server or proxy fault, not an answer from the API."
+        ), False
+    return APIConnectionError(f"Connection failed during {where}: {_clean(str(exc))}."), False
 
 
 _NOT_RETRYABLE_CONNECT = (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         Agent as Agent,
         AgentExecution as AgentExecution,
         AgentTestResult as AgentTestResult,
+        DeliveryTestResult as DeliveryTestResult,
     )
     from .annotation_issues import (
         AnnotationIssue as AnnotationIssue,
@@ -143,6 +144,7 @@ _EXPORTS: dict[str, str] = {
     "DatasetHealth": "datasets",
     "DatasetItem": "datasets",
     "DatasetSequence": "datasets",
+    "DeliveryTestResult": "agents",
     "Device": "fleet",
     "Export": "exports",
     "FleetEvent": "fleet",

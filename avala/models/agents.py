@@ -72,10 +72,15 @@ class AgentExecution:
     """Last update time (timezone-aware)."""
 
 
-class AgentTestResult(TypedDict, total=False):
-    """The outcome of sending a test event to an agent's callback."""
+class DeliveryTestResult(TypedDict, total=False):
+    """The outcome of sending a test event to a receiver (an agent's callback, a webhook)."""
 
     success: bool  # whether the test succeeded
-    delivered: bool  # whether the callback received the event
-    status_code: int  # the HTTP status the callback answered
+    delivered: bool  # whether the receiver got the event
+    status_code: int  # the HTTP status the receiver answered
+
+
+class AgentTestResult(DeliveryTestResult, total=False):
+    """The outcome of sending a test event to an agent's callback."""
+
     detail: str  # a message about the outcome

@@ -127,26 +127,15 @@ class AnnotationIssueMetrics:
 
 
 @attrs.frozen(kw_only=True)
-class AnnotationIssueToolProblem:
+class AnnotationIssueToolProblem(AnnotationIssueProblem):
     """A kind of problem a quality-control tool can report."""
-
-    uid: str
-    """The problem's uid."""
-    title: str
-    """The problem's title."""
 
 
 @attrs.frozen(kw_only=True)
-class AnnotationIssueToolDetail:
+class AnnotationIssueToolDetail(AnnotationIssueTool):
     """A quality-control tool available for a data type, with the problems it reports."""
 
-    uid: str
-    """The tool's uid."""
-    name: str
-    """The tool's name."""
     dataset_type: str | None = None
     """The data type it applies to."""
-    default: bool | None = None
-    """Whether it is the default tool."""
     problems: list[AnnotationIssueToolProblem] | None = None
     """The problems it can report."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 
 import attrs
+
+from .agents import DeliveryTestResult
 
 
 @attrs.frozen(kw_only=True)
@@ -56,10 +58,7 @@ class WebhookDelivery:
     """Last update time (timezone-aware)."""
 
 
-class WebhookTestResult(TypedDict, total=False):
+class WebhookTestResult(DeliveryTestResult, total=False):
     """The outcome of sending a test event to a webhook."""
 
-    success: bool  # whether the test succeeded
-    delivered: bool  # whether the receiver accepted the event
-    status_code: int  # the HTTP status the receiver answered
     delivery_uid: str  # uid of the test delivery

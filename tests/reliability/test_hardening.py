@@ -413,3 +413,34 @@ async def test_an_echoed_key_is_scrubbed_everywhere_an_error_keeps_it(
     assert _sdk_locals(error) and KEY not in _sdk_locals(error)  # no SDK frame holds it
     if isinstance(error, errors.APIStatusError):
         assert error.headers["X-Echo"] == "k=[redacted]"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"GARBAGE\r\n\r\n", b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\n{}"],
+    ids=["bad status line", "bad status code"],
+)
+async def test_a_malformed_http_answer_is_said_in_words(
+    answer: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(reply, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("AVALA_ALLOW_INSECURE_BASE_URL", "true")
+    try:
+        async with AsyncClient(
+            api_key=KEY, base_url=f"http://127.0.0.1:{port}/api/v1", max_retries=0
+        ) as client:
+            with pytest.raises(errors.APIConnectionError) as caught:
+                await client.tasks.get("x")
+    finally:
+        server.close()
+        await server.wait_closed()
+    message = str(caught.value)
+    assert "not valid HTTP" in message and "GET /tasks/x/" in message
+    assert not message.startswith("400") and "message=" not in message

@@ -56,6 +56,7 @@ from avala.models import (
     DatasetHealth,
     DatasetItem,
     DatasetSequence,
+    DeliveryTestResult,
     Device,
     Export,
     FleetEvent,
@@ -781,6 +782,7 @@ RESULTS: dict[Any, dict[str, Any]] = {
 KEYS: dict[Any, set[str]] = {
     StorageConfigTestResult: {"verified", "errors"},
     AgentTestResult: {"success", "delivered", "status_code", "detail"},
+    DeliveryTestResult: {"success", "delivered", "status_code"},
     InferenceProviderTestResult: {"success", "message", "latency_ms", "tested_at"},
     WebhookTestResult: {"success", "delivered", "status_code", "delivery_uid"},
     AlertChannelTestResult: {"detail", "channel_uid", "channel_type"},
