@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._config import check_max_retries, resolve_base_url, to_timeout
-from ._serde import structure
 from ._transport import RequestOptions, Transport
 
 if TYPE_CHECKING:
@@ -47,6 +46,7 @@ async def async_signup(
         ForbiddenError: sign-ups are closed for this deployment.
         ConfigurationError: the base URL is invalid (before any request).
     """
+    from ._serde import structure  # imported on use: cattrs is not needed at import time
     from .models.signup import SignupResponse
 
     url = resolve_base_url(base_url)

@@ -268,6 +268,7 @@ def sync_class_doc(cls: ast.ClassDef, source: str, sync_name: str) -> str:
     doc = ast.get_docstring(cls) or ""
     first, _, rest = doc.partition("\n\n")
     if cls.name == "AsyncClient":
+        rest = rest.partition("\n\n")[2]  # the async usage paragraph: replaced below
         first = (
             "The synchronous Avala client, generated from :class:`avala.AsyncClient`.\n\n"
             "Use it as ``with Client() as client:``, or create it and call "
@@ -348,7 +349,9 @@ def resource_class(cls: ast.ClassDef, source: str, ctx: Context, sync_name: str)
     return "\n".join(out)
 
 
-def client_class(cls: ast.ClassDef, source: str, ctx: Context, skip: set[str]) -> str:
+def client_class(
+    cls: ast.ClassDef, source: str, ctx: Context, skip: set[str], homes: dict[str, str]
+) -> str:
     out = ["class Client(SyncClientBase):", indent(sync_class_doc(cls, source, "Client"), 1)]
     resources: list[tuple[str, str, str | None]] = []
     for node in cls.body:
@@ -372,10 +375,12 @@ def client_class(cls: ast.ClassDef, source: str, ctx: Context, skip: set[str]) -
         f"    def __init__({params}) -> None:",
         f"        self._bind(AsyncClient({', '.join(forward)}), None)",
     ]
-    for name, annotation, doc in resources:  # built on first use, like the async ones
+    for name, annotation, doc in resources:  # built, and imported, on first use
         out += ["", "    @functools.cached_property", f"    def {name}(self) -> {annotation}:"]
         if doc is not None:
             out.append(f"        {doc}")
+        out.append(f"        from {homes[annotation]} import {annotation}")
+        out.append("")
         out.append(f"        return {annotation}(self._async.{name}, self._portal.call)")
     for func in public_members(cls):
         if func.name in skip:
@@ -417,58 +422,63 @@ def base_names() -> set[str]:
 
 
 def render() -> dict[Path, str]:
-    """Render every generated file (formatted), keyed by path."""
-    ctx = Context(type_map=dict(TYPE_MAP))
-    classes: list[tuple[ast.ClassDef, str, str]] = []
+    """Render every generated file (formatted), keyed by path: ``client.py`` for ``Client``,
+    one module per resource module (imported only when its resource is first used), and
+    one per module function."""
+    type_map = dict(TYPE_MAP)
+    sources: list[tuple[Path, str, ast.Module, list[ast.ClassDef]]] = []
     for path in sorted(RESOURCE_DIR.glob("*.py")):
         if path.name.startswith("_"):
             continue
         source = path.read_text()
         tree = ast.parse(source)
+        classes = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.ClassDef)
+            and any(isinstance(b, ast.Name) and b.id == "AsyncResource" for b in node.bases)
+        ]
+        for node in classes:
+            if not node.name.startswith("Async"):
+                raise CodegenError(
+                    f"{path.name}: resource class {node.name} must be named Async<Name>"
+                )
+            type_map[node.name] = node.name[len("Async") :]
+        sources.append((path, source, tree, classes))
+    homes = {  # sync resource class -> the generated module that defines it
+        type_map[node.name]: f"avala._sync.{path.stem}"
+        for path, _, _, classes in sources
+        for node in classes
+    }
+    files: dict[Path, str] = {}
+    used: set[str] = set()
+    for path, source, tree, classes in sources:
+        if not classes:
+            continue
+        ctx = Context(type_map=type_map)
         collect_imports(tree, path, ctx)
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef) and any(
-                isinstance(b, ast.Name) and b.id == "AsyncResource" for b in node.bases
-            ):
-                if not node.name.startswith("Async"):
-                    raise CodegenError(
-                        f"{path.name}: resource class {node.name} must be named Async<Name>"
-                    )
-                sync_name = node.name[len("Async") :]
-                ctx.type_map[node.name] = sync_name
-                classes.append((node, source, sync_name))
-    rendered = [resource_class(node, source, ctx, name) for node, source, name in classes]
+        ctx.imports.update(homes)
+        blocks = [resource_class(node, source, ctx, type_map[node.name]) for node in classes]
+        defined = {type_map[node.name] for node in classes}
+        ctx.names.add("SyncResource")
+        doc = f"Synchronous twins of the classes in ``avala/resources/{path.name}``."
+        files[OUT_DIR / path.name] = module_text(doc, ctx, defined, blocks)
+        used |= ctx.used
+
     source = CLIENT_SOURCE.read_text()
     tree = ast.parse(source)
+    ctx = Context(type_map=type_map)
     collect_imports(tree, CLIENT_SOURCE, ctx)
+    ctx.imports.update(homes)
     client = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "AsyncClient")
-    rendered.append(client_class(client, source, ctx, base_names()))
-    unused = set(TYPE_MAP) - ctx.used
+    block = client_class(client, source, ctx, base_names(), homes)
+    ctx.names.add("SyncClientBase")
+    doc = "The synchronous ``Client``: its resources are built, and imported, on first use."
+    files[OUT_DIR / "client.py"] = module_text(doc, ctx, {"Client"}, [block])
+    unused = set(TYPE_MAP) - used - ctx.used
     if unused:
         raise CodegenError(f"TYPE_MAP entries never used: {sorted(unused)}; remove them")
 
-    generated = {"Client", *(name for _, _, name in classes)}
-    ctx.names.update({"SyncClientBase", "SyncResource"})
-    text = "\n".join(
-        [
-            HEADER.rstrip("\n"),
-            '"""The synchronous facade: ``Client`` and its resources, forwarding to the async '
-            'core."""',
-            "",
-            "from __future__ import annotations",
-            "",
-            "import functools",
-            "from typing import TYPE_CHECKING",
-            "",
-            *ctx.import_block(generated),
-            "",
-            "__all__ = " + repr(sorted(["Client", *(name for _, _, name in classes)])),
-            "",
-            *("\n\n" + block for block in rendered),
-            "",
-        ]
-    )
-    files = {OUT_DIR / "client.py": text}
     exported = ["Client"]
     for source_file, async_name, sync_name in MODULE_FUNCTIONS:
         files[OUT_DIR / f"{sync_name}.py"] = render_function(source_file, async_name, sync_name)
@@ -487,6 +497,28 @@ def render() -> dict[Path, str]:
     )
     files[OUT_DIR / "__init__.py"] = init
     return {path: ruff_format(path, content) for path, content in files.items()}
+
+
+def module_text(doc: str, ctx: Context, defined: set[str], blocks: list[str]) -> str:
+    """A generated module: header, docstring, imports (runtime, then typing-only), blocks."""
+    return "\n".join(
+        [
+            HEADER.rstrip("\n"),
+            f'"""{doc}"""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "import functools",
+            "from typing import TYPE_CHECKING",
+            "",
+            *ctx.import_block(defined),
+            "",
+            "__all__ = " + repr(sorted(defined)),
+            "",
+            *("\n\n" + block for block in blocks),
+            "",
+        ]
+    )
 
 
 def render_function(source_file: str, async_name: str, sync_name: str) -> str:

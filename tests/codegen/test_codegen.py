@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 import avala
-import avala._sync.client as sync_module
 import avala.resources as async_resources
 from avala import AsyncClient, Client
 
@@ -50,11 +49,11 @@ def test_check_fails_on_edit_and_on_stale_file(
     monkeypatch.setattr(gen, "OUT_DIR", out)
     assert gen.generate(check=True) == []
 
-    client_file = out / "client.py"
+    client_file = out / "datasets.py"
     original = client_file.read_text()
     client_file.write_text(original.replace("def get(", "def fetch(", 1))
     problems = gen.generate(check=True)
-    assert len(problems) == 1 and "client.py is not current" in problems[0]
+    assert len(problems) == 1 and "datasets.py is not current" in problems[0]
     assert "-    def fetch(" in problems[0] and "+    def get(" in problems[0]
 
     client_file.write_text(original + "\n# trailing line\n")
@@ -134,7 +133,8 @@ def assert_same_signature(async_fn: Any, sync_fn: Any, where: str) -> None:
 @pytest.mark.parametrize("async_name", async_resources.__all__)
 def test_resource_methods_match(async_name: str) -> None:
     async_cls = getattr(async_resources, async_name)
-    sync_cls = getattr(sync_module, async_name.removeprefix("Async"))
+    home = async_cls.__module__.replace("avala.resources.", "avala._sync.")
+    sync_cls = getattr(importlib.import_module(home), async_name.removeprefix("Async"))
     async_methods, sync_methods = public_methods(async_cls), public_methods(sync_cls)
     assert set(async_methods) == set(sync_methods)
     for name, fn in async_methods.items():
