@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypedDict
 
 import attrs
@@ -35,6 +36,12 @@ class Slice:
     """How the slice was built, as the server describes it."""
     featured_slice_item_urls: list[str] | None = None
     """URLs of representative items."""
+    description: str | None = None
+    """Free-text description (docs.avala.ai lists it; the official SDK model lacks it)."""
+    created_at: datetime | None = None
+    """Creation time (timezone-aware)."""
+    updated_at: datetime | None = None
+    """Last update time (timezone-aware)."""
 
 
 @attrs.frozen(kw_only=True)

@@ -67,6 +67,26 @@ TASKS = Table(
 )
 
 
+def _seed_exports(store: Store) -> list[JSONDict]:
+    """One finished export, so the list is never empty."""
+    project = project_uid("Drone Review")
+    uid = stable_uid("export", "seed", "Drone Review")
+    tasks = sum(1 for task in store.all("tasks") if task["project"] == project)
+    return [
+        {
+            "uid": uid,
+            "status": "exported",
+            "download_url": f"{ASSET_HOST}/exports/{uid}.json",
+            "name": "Drone Review export",
+            "total_task_count": tasks,
+            "exported_task_count": tasks,
+            "projects": [project],
+            "created_at": seed_time(days=60),
+            "updated_at": seed_time(days=60, minutes=3),
+        }
+    ]
+
+
 def _export_create(call: Call, values: JSONDict) -> None:
     """Name and count the export, and plan the statuses its GETs will show."""
     store = call.store
@@ -122,6 +142,7 @@ EXPORTS = Table(
         "project": Field(ref="projects", write_only=True),
         "dataset": Field(ref="datasets", write_only=True),
     },
+    seed=_seed_exports,
     on_create=_export_create,
     on_retrieve=_export_retrieve,
 )
