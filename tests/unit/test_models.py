@@ -361,6 +361,7 @@ PAYLOADS: dict[type, dict[str, Any]] = {
         "item_count": 20, "sub_slices": [{"type": "dataset", "dataset_uid": "ds-1"}],
         "source_data": {"query": "weather=rain"},
         "featured_slice_item_urls": ["https://cdn.avala.ai/s.jpg"],
+        "description": "Rainy drives", "created_at": TS, "updated_at": TS_OFFSET,
     },
     SliceItem: {
         **ITEM_FIELDS, "status": "ready", "data_url": "https://cdn.avala.ai/x.json",
