@@ -359,6 +359,8 @@ async def handle_update(call: Call) -> web.StreamResponse:
     table = call.endpoint.table
     assert record is not None
     values = Validator(call.store, table, await call.body(), partial=True).clean()
+    if table.on_update is not None:
+        table.on_update(call, record, values)
     with call.store.lock:
         record.update(values)
         if table.updated_field is not None and table.updated_field in record:

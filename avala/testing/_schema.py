@@ -123,6 +123,8 @@ class Table:
         unique: Field tuples that must be unique within a group (DRF's unique validators).
         seed: Returns the seed objects (plain dicts; absent fields get their defaults).
         on_create: Adjusts a validated new object before it is stored (may raise ApiError).
+        on_update: Called with the object and the validated changes of a PATCH/PUT before
+            they are applied; may adjust the changes or raise ApiError.
         on_retrieve: Called on each detail read (state machines advance here).
         updated_field: The field set to "now" on each update, if any.
     """
@@ -134,6 +136,7 @@ class Table:
     unique: tuple[tuple[str, ...], ...] = ()
     seed: Callable[[Store], Iterable[JSONDict]] | None = None
     on_create: Callable[[Call, JSONDict], None] | None = None
+    on_update: Callable[[Call, JSONDict, JSONDict], None] | None = None
     on_retrieve: Callable[[Store, JSONDict], object] | None = None
     updated_field: str | None = "updated_at"
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from .._engine import Call, handle_update, json_response, render
+from .._engine import Call, json_response, render
 from .._schema import (
     Action,
     ApiError,
@@ -212,6 +212,13 @@ def _on_create(call: Call, values: JSONDict) -> None:
     expand(call.store, values)
 
 
+def _on_update(call: Call, record: JSONDict, changes: JSONDict) -> None:
+    """The nested objects and ``closed_at`` follow the changed uids and status."""
+    merged = {**record, **changes}
+    expand(call.store, merged)
+    changes.update(merged)
+
+
 ISSUES = Table(
     "annotation_issues",
     {
@@ -244,20 +251,11 @@ ISSUES = Table(
     parent=Parent("dataset_sequences", "sequence_uid"),
     seed=_seed_issues,
     on_create=_on_create,
+    on_update=_on_update,
     updated_field=None,
 )
 
 # --------------------------------------------------------------------------- actions
-
-
-async def update_issue(call: Call) -> web.StreamResponse:
-    """The generic partial update, then the nested objects and ``closed_at`` follow."""
-    await handle_update(call)
-    record = call.record
-    assert record is not None
-    with call.store.lock:
-        expand(call.store, record)
-    return json_response(render(ISSUES, record))
 
 
 def _dataset_issues(call: Call) -> list[JSONDict]:
@@ -353,11 +351,9 @@ ENDPOINTS = (
         scope=(Scope("dataset_sequences", sequence_uid="uid"),),
         detail="{issue_uid}/",
         lookup={"issue_uid": "uid"},
-        verbs=frozenset({"list", "create", "retrieve", "destroy"}),
         paging="array",
         filters=(Filter("dataset_item_uid"), Filter("project_uid")),
         ordering=("created_at", "priority", "status"),
-        actions=(Action("", update_issue, method="PATCH"),),
     ),
     # Issues across a dataset's sequences: the engine lists one group, so these gather.
     Endpoint(

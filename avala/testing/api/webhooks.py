@@ -25,7 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from ...webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, compute_signature
-from .._engine import Call, handle_update, json_response
+from .._engine import Call, json_response
 from .._schema import READ, STAMPS, Action, ApiError, Endpoint, Field, JSONDict, Table
 from .._store import Store, dumps, now_timestamp, seed_time, stable_uid
 
@@ -145,6 +145,7 @@ HOOKS = Table(
     },
     seed=_seed_hooks,
     on_create=_on_create,
+    on_update=lambda call, record, changes: _check(changes),  # the secret is create-only
 )
 
 DELIVERIES = Table(
@@ -165,14 +166,6 @@ DELIVERIES = Table(
 
 
 # --------------------------------------------------------------------------- actions
-
-
-async def update_webhook(call: Call) -> web.StreamResponse:
-    """The generic partial update, after the URL and events checks create also makes (the
-    secret is create-only, so a PATCH cannot change it)."""
-    body = await call.body()
-    _check({k: body[k] for k in ("target_url", "events") if k in body})
-    return await handle_update(call)  # reads the same (cached) body
 
 
 async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
@@ -238,12 +231,8 @@ ENDPOINTS = (
     Endpoint(
         HOOKS,
         "/webhooks/",
-        verbs=frozenset({"list", "create", "retrieve", "destroy"}),
         ordering=("created_at", "target_url"),
-        actions=(
-            Action("", update_webhook, method="PATCH"),
-            Action("test", test_webhook),
-        ),
+        actions=(Action("test", test_webhook),),
     ),
     Endpoint(DELIVERIES, "/webhook-deliveries/", verbs=READ, ordering=("created_at",)),
 )
