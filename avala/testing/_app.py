@@ -1,5 +1,5 @@
 """The aiohttp.web application: auth, errors, faults and the request log as middleware, and the
-routes of every endpoint description in :mod:`avala.testing.api`."""
+routes of every endpoint description in :mod:`avala.testing._api`."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from ._api import ENDPOINTS
 from ._engine import decode_cursor, encode_cursor, json_response, routes
 from ._faults import API_PREFIX, Fault
 from ._schema import ApiError
 from ._state import RecordedRequest, ServerState
-from .api import ENDPOINTS
 
 __all__ = ["STATE_KEY", "create_app", "decode_cursor", "encode_cursor"]
 

@@ -11,10 +11,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._api import TABLES
+from ._api.datasets import add_bench
 from ._faults import FaultQueue
 from ._store import Store
-from .api import TABLES
-from .api.datasets import add_bench
 
 DEMO_API_KEY = "avk_demo_local_key_0123456789abcdef"
 """The API key the test server accepts by default."""

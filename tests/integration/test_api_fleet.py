@@ -15,7 +15,7 @@ import pytest
 from avala import NotFoundError, ValidationError
 from avala.models.fleet import Alert, AlertChannel, Device, FleetEvent, Recording, Rule
 from avala.testing import ServerHandle
-from avala.testing.api.fleet import device_uid, recording_uid, rule_uid
+from avala.testing._api.fleet import device_uid, recording_uid, rule_uid
 
 from ._surface import Surface
 

@@ -15,7 +15,7 @@ from avala.models.organizations import (
     TeamMember,
 )
 from avala.testing import ServerHandle
-from avala.testing.api.organizations import add_member
+from avala.testing._api.organizations import add_member
 
 from ._surface import Surface
 
