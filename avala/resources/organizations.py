@@ -16,7 +16,7 @@ from ..models.organizations import (
     TeamMember,
 )
 from ..pagination import AsyncPage, AsyncPaginator
-from ._base import AsyncResource, given, path
+from ._base import AsyncResource, given, page_query, path
 
 _ORG = "/organizations/{slug}/"
 _MEMBER = _ORG + "members/{user_uid}/"
@@ -26,32 +26,6 @@ _TEAM_MEMBER = _TEAM + "members/{user_uid}/"
 
 #: How many pages of ``list()`` :meth:`AsyncOrganizations.slug_for_uid` reads at most.
 MAX_LOOKUP_PAGES = 50
-
-
-def page_query(cursor: str | None, page: int | str | None) -> dict[str, int | str | None]:
-    """The query selecting a page of a page-number endpoint.
-
-    ``page`` is sent as ``page``. So is a ``cursor`` that is a page number (what
-    ``page.next_cursor`` holds for such an endpoint); any other ``cursor`` is sent as
-    ``cursor``, for a server that pages the endpoint by cursor instead.
-
-    Raises:
-        ValueError: both are given, or ``page`` is not a positive page number.
-    """
-    if cursor is not None and page is not None:
-        raise ValueError("Pass at most one of cursor or page.")
-    if page is not None:
-        text = str(page) if isinstance(page, (int, str)) and not isinstance(page, bool) else ""
-        if not _is_number(text) or int(text) < 1:
-            raise ValueError(f"page must be a positive page number (1, 2, ...), got {page!r}.")
-        return {"page": text}
-    if isinstance(cursor, str) and _is_number(cursor):
-        return {"page": cursor}
-    return {"cursor": cursor}
-
-
-def _is_number(text: str) -> bool:
-    return text.isascii() and text.isdigit()
 
 
 def _canonical_uid(value: str) -> uuid.UUID:

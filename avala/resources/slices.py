@@ -7,8 +7,7 @@ from typing import Any
 
 from ..models.slices import Slice, SliceItem, SubSlice
 from ..pagination import AsyncPaginator
-from ._base import AsyncResource, given, path
-from .organizations import page_query
+from ._base import AsyncResource, given, page_query, path
 
 _SLICE = "/slices/{owner}/{slug}/"
 
