@@ -14,6 +14,11 @@ data, fault injection and a request log::
 
 Run it standalone with ``python -m avala.testing [--port 8000] [--bench-items N]``.
 
+Uploads: presigned upload grants (manual dataset uploads, fleet recordings) point at object
+storage on the same server under ``/_storage/`` (anonymous, S3-shaped answers); what was
+uploaded is in ``server.state.storage.objects[key]`` (size, MD5, SHA-256, and the bytes of
+objects up to 1 MiB).
+
 Exports: a new export shows ``pending``, ``processing`` and then ``exported`` on its first three
 detail GETs (``ServerState(export_polls=...)`` changes the count). It ends in ``failed``
 instead when the dataset's slug or name, or the project's name, contains ``fail``, or when
@@ -24,6 +29,7 @@ from ._app import STATE_KEY, create_app, decode_cursor, encode_cursor
 from ._faults import Fault, FaultQueue
 from ._runner import ServerHandle, serve, serve_async
 from ._state import DEMO_API_KEY, EXPIRED_API_KEY, RecordedRequest, ServerState
+from ._storage import MultipartUpload, Storage, StoredObject, StoredPart
 from ._store import BENCH_OWNER, BENCH_SLUG, DEMO_OWNER, Store
 
 __all__ = [
@@ -35,10 +41,14 @@ __all__ = [
     "STATE_KEY",
     "Fault",
     "FaultQueue",
+    "MultipartUpload",
     "RecordedRequest",
     "ServerHandle",
     "ServerState",
+    "Storage",
     "Store",
+    "StoredObject",
+    "StoredPart",
     "create_app",
     "decode_cursor",
     "encode_cursor",

@@ -18,6 +18,7 @@ from ._engine import decode_cursor, encode_cursor, json_response, routes
 from ._faults import API_PREFIX, Fault
 from ._schema import ApiError
 from ._state import RecordedRequest, ServerState
+from ._storage import is_storage_path, storage_routes
 
 __all__ = ["STATE_KEY", "create_app", "decode_cursor", "encode_cursor"]
 
@@ -69,6 +70,17 @@ def _abort_connection(request: web.Request) -> None:
     transport.abort()
 
 
+async def _read_body_prefix(request: web.Request, count: int) -> None:
+    """Read (and drop) up to ``count`` bytes of the request body."""
+    remaining = count
+    with contextlib.suppress(Exception):
+        while remaining > 0:
+            chunk = await request.content.read(min(remaining, 1 << 16))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+
+
 def _make_middleware(state: ServerState, anonymous: set[web.AbstractRoute]) -> Middleware:
     async def serve(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
@@ -100,6 +112,10 @@ def _make_middleware(state: ServerState, anonymous: set[web.AbstractRoute]) -> M
         if fault.kind == "reset":
             _abort_connection(request)
             return web.Response(status=500)  # never sent: the transport is gone
+        if fault.kind == "reset_mid_body":
+            await _read_body_prefix(request, fault.after_bytes)
+            _abort_connection(request)
+            return web.Response(status=500)  # never sent: the transport is gone
         if fault.kind == "truncated":
             response = web.StreamResponse(status=200, headers=dict(fault.headers))
             response.content_length = len(fault.body) + 4096
@@ -116,7 +132,9 @@ def _make_middleware(state: ServerState, anonymous: set[web.AbstractRoute]) -> M
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if state.record_requests:
             try:
-                body = await request.read() if request.can_read_body else b""
+                # storage bodies stream through their handler and are not logged
+                streamed = is_storage_path(request.path)
+                body = await request.read() if request.can_read_body and not streamed else b""
             except web.HTTPException as exc:  # e.g. 413 for a body over client_max_size
                 return _error_from_http_exception(request, exc)
             state.record(
@@ -129,7 +147,7 @@ def _make_middleware(state: ServerState, anonymous: set[web.AbstractRoute]) -> M
                     time=time.monotonic(),
                 )
             )
-        fault = state.faults.take(request.method, request.path)
+        fault = state.faults.take(request.method, request.path, request.query_string)
         if fault is not None:
             return await inject(request, handler, fault)
         return await serve(request, handler)
@@ -141,7 +159,8 @@ def _make_middleware(state: ServerState, anonymous: set[web.AbstractRoute]) -> M
 
 
 def create_app(state: ServerState | None = None) -> web.Application:
-    """Build the aiohttp application serving the Avala API slice under ``/api/v1/``.
+    """Build the aiohttp application serving the Avala API slice under ``/api/v1/``, and the
+    object storage its upload grants point at under ``/_storage/`` (no API key needed there).
 
     Args:
         state: The state to serve; a fresh :class:`ServerState` with seed data if omitted.
@@ -160,6 +179,8 @@ def create_app(state: ServerState | None = None) -> web.Application:
         headers = response.headers
         if "X-Request-Id" not in headers:
             headers["X-Request-Id"] = state.next_request_id()
+        if is_storage_path(request.path):
+            return  # storage is not rate limited
         limit, remaining, reset = state.rate_limit_tick()
         headers.setdefault("X-RateLimit-Limit", limit)
         headers.setdefault("X-RateLimit-Remaining", remaining)
@@ -175,4 +196,6 @@ def create_app(state: ServerState | None = None) -> web.Application:
         route = app.router.add_route(method, path, handler)
         if anon:
             anonymous.add(route)
+    for method, path, storage_handler in storage_routes(state.storage):
+        anonymous.add(app.router.add_route(method, path, storage_handler))
     return app

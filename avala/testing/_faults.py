@@ -16,9 +16,20 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Literal
 
+from ._storage import STORAGE_PREFIX, is_storage_path, s3_error_body
+
 API_PREFIX = "/api/v1"
 
-FaultKind = Literal["status", "reset", "delay", "truncated", "non_json", "redirect"]
+FaultKind = Literal[
+    "status",
+    "reset",
+    "delay",
+    "truncated",
+    "non_json",
+    "redirect",
+    "reset_mid_body",
+    "expired_grant",
+]
 
 
 def _normalize_path(path: str | None) -> str | None:
@@ -26,7 +37,7 @@ def _normalize_path(path: str | None) -> str | None:
         return None
     if not path.startswith("/"):
         path = "/" + path
-    if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+    if path == API_PREFIX or path.startswith(API_PREFIX + "/") or is_storage_path(path):
         return path
     return API_PREFIX + path
 
@@ -49,9 +60,14 @@ class Fault:
     Every constructor takes the same matching keywords:
 
     * ``path``: only requests whose path starts with this match. It is relative to
-      ``/api/v1`` (``"/exports/"``) or absolute (``"/api/v1/exports/"``); ``None`` matches any.
+      ``/api/v1`` (``"/exports/"``) or absolute (``"/api/v1/exports/"``); a path starting
+      with ``/_storage`` is the storage emulator's, taken as is (``"/_storage/"`` matches
+      every storage request); ``None`` matches any.
     * ``exact``: match ``path`` exactly instead of as a prefix.
     * ``method``: only this HTTP method matches (case-insensitive); ``None`` matches any.
+    * ``contains``: only requests whose path and (decoded) query string, ``path?query``,
+      contain this text match: a file name (``"/b.bin"``) or one multipart part
+      (``"partNumber=3&"``); ``None`` matches any.
 
     Attributes:
         kind: What the fault does.
@@ -59,9 +75,13 @@ class Fault:
         headers: Extra response headers, as ``(name, value)`` pairs.
         body: Response body bytes.
         seconds: Sleep before serving normally (``delay``).
-        path: Normalized path to match (absolute, under ``/api/v1``), or ``None``.
+        after_bytes: Request body bytes read before the connection is dropped
+            (``reset_mid_body``).
+        path: Normalized path to match (absolute: under ``/api/v1`` or ``/_storage``), or
+            ``None``.
         method: Upper-case method to match, or ``None``.
         exact: Whether ``path`` must match exactly.
+        contains: Text ``path?query`` must contain, or ``None``.
     """
 
     kind: FaultKind
@@ -72,10 +92,15 @@ class Fault:
     path: str | None = None
     method: str | None = None
     exact: bool = False
+    after_bytes: int = 0
+    contains: str | None = None
 
-    def matches(self, method: str, path: str) -> bool:
-        """Return whether a request with this method and absolute path triggers the fault."""
+    def matches(self, method: str, path: str, query: str = "") -> bool:
+        """Return whether a request with this method, absolute path and (decoded) query string
+        triggers the fault."""
         if self.method is not None and self.method != method.upper():
+            return False
+        if self.contains is not None and self.contains not in f"{path}?{query}":
             return False
         if self.path is None:
             return True
@@ -89,10 +114,12 @@ class Fault:
         path: str | None,
         method: str | None,
         exact: bool,
+        contains: str | None = None,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
         seconds: float = 0.0,
+        after_bytes: int = 0,
     ) -> Fault:
         if not 100 <= status_code <= 599:
             raise ValueError(f"invalid HTTP status code: {status_code}")
@@ -105,6 +132,8 @@ class Fault:
             path=_normalize_path(path),
             method=None if method is None else method.upper(),
             exact=exact,
+            after_bytes=after_bytes,
+            contains=contains,
         )
 
     @classmethod
@@ -118,6 +147,7 @@ class Fault:
         path: str | None = None,
         method: str | None = None,
         exact: bool = False,
+        contains: str | None = None,
     ) -> Fault:
         """Answer with ``code`` instead of running the real handler.
 
@@ -131,6 +161,7 @@ class Fault:
             path: See the class docstring.
             method: See the class docstring.
             exact: See the class docstring.
+            contains: See the class docstring.
 
         Returns:
             The fault.
@@ -156,14 +187,89 @@ class Fault:
             path=path,
             method=method,
             exact=exact,
+            contains=contains,
         )
 
     @classmethod
     def reset(
-        cls, *, path: str | None = None, method: str | None = None, exact: bool = False
+        cls,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        exact: bool = False,
+        contains: str | None = None,
     ) -> Fault:
         """Drop the connection (TCP reset) without sending any response."""
-        return cls._make("reset", path=path, method=method, exact=exact)
+        return cls._make("reset", path=path, method=method, exact=exact, contains=contains)
+
+    @classmethod
+    def reset_mid_body(
+        cls,
+        after_bytes: int,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        exact: bool = False,
+        contains: str | None = None,
+    ) -> Fault:
+        """Read ``after_bytes`` bytes of the request body, then drop the connection (TCP reset)
+        without answering; nothing is stored.
+
+        Meant for storage uploads (``path="/_storage/"``), whose bodies stream: the client is
+        cut off mid-upload. An API request's body is already read whole for the request log,
+        so there the connection drops once the body is in.
+
+        Args:
+            after_bytes: How many body bytes to read first (0 drops it before any).
+            path: See the class docstring.
+            method: See the class docstring.
+            exact: See the class docstring.
+            contains: See the class docstring.
+
+        Returns:
+            The fault.
+
+        Raises:
+            ValueError: If ``after_bytes`` is negative.
+        """
+        if after_bytes < 0:
+            raise ValueError("after_bytes must be >= 0")
+        return cls._make(
+            "reset_mid_body", after_bytes=after_bytes, path=path, method=method, exact=exact
+        )
+
+    @classmethod
+    def expired_grant(
+        cls,
+        *,
+        path: str | None = STORAGE_PREFIX + "/",
+        method: str | None = None,
+        exact: bool = False,
+        contains: str | None = None,
+    ) -> Fault:
+        """Answer as S3 does a presigned URL used after its expiry: 403 with the XML body
+        ``<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>``
+        (``Content-Type: application/xml``); nothing is stored.
+
+        Args:
+            path: See the class docstring; by default any storage request matches.
+            method: See the class docstring.
+            exact: See the class docstring.
+            contains: See the class docstring.
+
+        Returns:
+            The fault.
+        """
+        return cls._make(
+            "expired_grant",
+            status_code=403,
+            headers={"Content-Type": "application/xml"},
+            body=s3_error_body("AccessDenied", "Request has expired"),
+            path=path,
+            method=method,
+            exact=exact,
+            contains=contains,
+        )
 
     @classmethod
     def delay(
@@ -173,6 +279,7 @@ class Fault:
         path: str | None = None,
         method: str | None = None,
         exact: bool = False,
+        contains: str | None = None,
     ) -> Fault:
         """Sleep ``seconds``, then serve the request normally (to push past a client timeout).
 
@@ -180,11 +287,23 @@ class Fault:
         """
         if seconds < 0:
             raise ValueError("seconds must be >= 0")
-        return cls._make("delay", seconds=seconds, path=path, method=method, exact=exact)
+        return cls._make(
+            "delay",
+            seconds=seconds,
+            path=path,
+            method=method,
+            exact=exact,
+            contains=contains,
+        )
 
     @classmethod
     def truncated(
-        cls, *, path: str | None = None, method: str | None = None, exact: bool = False
+        cls,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        exact: bool = False,
+        contains: str | None = None,
     ) -> Fault:
         """Send a 200 whose ``Content-Length`` promises more bytes than are sent, then close."""
         return cls._make(
@@ -194,6 +313,7 @@ class Fault:
             path=path,
             method=method,
             exact=exact,
+            contains=contains,
         )
 
     @classmethod
@@ -205,6 +325,7 @@ class Fault:
         path: str | None = None,
         method: str | None = None,
         exact: bool = False,
+        contains: str | None = None,
     ) -> Fault:
         """Answer with ``status`` and a ``text/html`` body (e.g. a proxy's error page)."""
         return cls._make(
@@ -215,6 +336,7 @@ class Fault:
             path=path,
             method=method,
             exact=exact,
+            contains=contains,
         )
 
     @classmethod
@@ -226,6 +348,7 @@ class Fault:
         path: str | None = None,
         method: str | None = None,
         exact: bool = False,
+        contains: str | None = None,
     ) -> Fault:
         """Answer with a redirect to ``location`` (absolute URL or path)."""
         if not 300 <= status <= 399:
@@ -238,6 +361,7 @@ class Fault:
             path=path,
             method=method,
             exact=exact,
+            contains=contains,
         )
 
 
@@ -297,13 +421,13 @@ class FaultQueue:
         with self._lock:
             return list(self._queue)
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, query: str = "") -> Fault | None:
         """Remove and return the fault for this request, if any (used by the server)."""
         if not self._queue and self._rng is None:
             return None
         with self._lock:
             for index, fault in enumerate(self._queue):
-                if fault.matches(method, path):
+                if fault.matches(method, path, query):
                     del self._queue[index]
                     return fault
             if self._rng is None:

@@ -1,4 +1,4 @@
-"""Server state: the data store, API keys, faults and the request log."""
+"""Server state: the data store, object storage, API keys, faults and the request log."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 from ._api import TABLES
 from ._api.datasets import add_bench
 from ._faults import FaultQueue
+from ._storage import Storage
 from ._store import Store
 
 DEMO_API_KEY = "avk_demo_local_key_0123456789abcdef"
@@ -36,7 +37,8 @@ class RecordedRequest:
             e.g. ``"/api/v1/datasets/demo/a%2Fb/"``.
         query: Query parameters (the first value wins for repeated names).
         headers: Request headers as sent (use :meth:`header` for a case-insensitive lookup).
-        body: Raw request body.
+        body: Raw request body (always empty for ``/_storage/`` requests: their bodies stream
+            to storage unread by the log; see ``state.storage.objects`` for what was stored).
         time: ``time.monotonic()`` when the request arrived.
     """
 
@@ -79,6 +81,7 @@ class ServerState:
 
     Attributes:
         store: The data (:class:`Store`).
+        storage: The uploaded objects (:class:`Storage`), served under ``/_storage/``.
         faults: The fault queue (:class:`FaultQueue`).
     """
 
@@ -97,6 +100,7 @@ class ServerState:
         )
         if bench_items > 0:
             add_bench(self.store, bench_items)
+        self.storage: Storage = Storage()
         self.faults: FaultQueue = FaultQueue()
         self.record_requests: bool = record_requests
         self._keys: set[str] = {DEMO_API_KEY}

@@ -12,12 +12,15 @@ from . import (
     bulk_edit,
     datasets,
     fleet,
+    fleet_managed,
+    fleet_uploads,
     inference_providers,
     organizations,
     projects,
     quality,
     slices,
     storage_configs,
+    uploads,
     webhooks,
 )
 
@@ -36,6 +39,9 @@ FAMILIES = (
     annotation_issues,
     bulk_edit,
     fleet,
+    uploads,
+    fleet_uploads,
+    fleet_managed,
 )
 
 TABLES: tuple[Table, ...] = tuple(t for family in FAMILIES for t in family.TABLES)

@@ -1,9 +1,9 @@
-"""Datasets, their items and sequences, health, transfer, and the manual-upload REST calls."""
+"""Datasets, their items and sequences, health and transfer (the manual-upload calls are in
+``uploads.py``)."""
 
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +22,6 @@ from .._schema import (
     Parent,
     Scope,
     Table,
-    Validator,
-    check_body,
     fields,
 )
 from .._store import (
@@ -36,7 +34,7 @@ from .._store import (
     seed_time,
     stable_uid,
 )
-from ._common import DEMO_USER_UID, advance, status_plan
+from ._common import advance, status_plan
 
 DATA_TYPES = ("image", "video", "lidar", "mcap", "splat", "image_3d")
 VISIBILITIES = ("private", "public", "unlisted")
@@ -433,60 +431,8 @@ async def transfer(call: Call) -> web.StreamResponse:
     return json_response(render(DATASETS, dataset))
 
 
-def _quota(call: Call, organization_uid: str | None) -> tuple[int, int]:
-    used: dict[str, int] = call.store.settings.setdefault("upload_used", {})
-    limit = int(call.store.settings.get("upload_quota_bytes", UPLOAD_QUOTA_BYTES))
-    return used.get(organization_uid or DEMO_USER_UID, 0), limit
-
-
-async def upload_quota(call: Call) -> web.StreamResponse:
-    used, limit = _quota(call, call.query("organization_uid"))
-    return json_response({"used": used, "limit": limit})
-
-
 async def allowed_mimes(call: Call) -> web.StreamResponse:
     return json_response({"mime_types": list(ALLOWED_MIMES), "video_prefix": "video/"})
-
-
-async def upload_url(call: Call) -> web.StreamResponse:
-    """A presigned target for one file; the reservation counts against the quota at once."""
-    body = await call.body()
-    check_body(body, ("dataset_name", "file_path_in_dataset", "content_length"))
-    size = body["content_length"]
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise ApiError(400, {"content_length": ["A valid integer is required."]})
-    owner = body.get("organization_uid")
-    used, limit = _quota(call, owner)
-    if used + size > limit:
-        raise ApiError(413, {"detail": "Upload quota exceeded.", "limit": limit, "used": used})
-    call.store.settings["upload_used"][owner or DEMO_USER_UID] = used + size
-    key = f"uploads/{owner or DEMO_USER_UID}/{body['dataset_name']}/{body['file_path_in_dataset']}"
-    storage = f"{call.request.url.origin()}/_storage/{key}"
-    if body.get("upload_protocol_version") == 2 and body.get("dataset_upload_uid"):
-        target: JSONDict = {
-            "method": "PUT",
-            "url": storage,
-            "headers": {"Content-Type": "application/octet-stream"},
-            "upload_uid": str(uuid.uuid4()),
-        }
-    else:
-        target = {
-            "method": "POST",
-            "url": storage.rsplit("/", 1)[0] + "/",
-            "fields": {"key": key, "Content-Type": "application/octet-stream"},
-        }
-    return json_response(target)
-
-
-async def create_from_upload(call: Call) -> web.StreamResponse:
-    body = await call.body()
-    values = Validator(call.store, DATASETS, body, partial=False).clean()
-    _on_create(call, values)
-    values["owner_name"] = values.get("owner_name") or DEMO_OWNER
-    if call.store.find("datasets", owner_name=values["owner_name"], slug=values["slug"]):
-        raise ApiError(400, {"slug": ["dataset with this slug already exists."]})
-    record = call.store.insert("datasets", values)
-    return json_response(render(DATASETS, record), 201)
 
 
 def _get(name: str, handler: Any) -> Action:
@@ -505,12 +451,7 @@ ENDPOINTS = (
             Filter("visibility"),
         ),
         ordering=("name", "slug", "created_at", "updated_at", "item_count"),
-        actions=(
-            _get("manual-upload/quota", upload_quota),
-            _get("manual-upload/allowed-mimes", allowed_mimes),
-            Action("manual-upload/file-upload-url", upload_url, detail=False),
-            Action("manual-upload", create_from_upload, detail=False),
-        ),
+        actions=(_get("manual-upload/allowed-mimes", allowed_mimes),),
     ),
     Endpoint(
         DATASETS,
