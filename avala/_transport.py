@@ -59,6 +59,9 @@ MAX_BACKOFF = 8.0
 DEFAULT_MAX_RETRY_AFTER = 60.0
 DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 _READ_CHUNK = 256 * 1024
+#: Storage transfers: a connection within 30 s, and no 5 minutes without a byte read (each
+#: set field costs a timer per request; a total would cap how large a file can be).
+STORAGE_TIMEOUT = aiohttp.ClientTimeout(sock_connect=30, sock_read=300)
 USER_AGENT = (
     f"avala-python/{__version__} aiohttp/{aiohttp.__version__} "
     f"{platform.python_implementation()}/{platform.python_version()}"
@@ -404,6 +407,7 @@ class Transport:
         self._credential = credential
         self._connection_limit = connection_limit
         self._session: aiohttp.ClientSession | None = None
+        self._storage: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._closing: asyncio.Future[None] | None = None  # done once close() starts
@@ -414,9 +418,11 @@ class Transport:
 
     def _drop_inherited_session(self) -> None:
         """In a forked child: forget the parent's session; the next request opens ours."""
-        if self._session is not None:
-            _inherited.append(self._session)
-        self._session = self._loop = self._rotation_lock = self._closing = None
+        for session in (self._session, self._storage):
+            if session is not None:
+                _inherited.append(session)
+        self._session = self._storage = self._loop = self._rotation_lock = None
+        self._closing = None
 
     def __repr__(self) -> str:
         provider = None if self._credential is None else self._credential.provider
@@ -483,8 +489,36 @@ class Transport:
         self._session, self._loop = session, loop
         return session
 
+    def storage_session(self) -> aiohttp.ClientSession:
+        """The session for storage hosts (presigned URLs): no API key or other default
+        headers, no decompression, its own connection pool; created on first use on the
+        loop of the API session and closed with it."""
+        storage = self._storage
+        if storage is not None:
+            return storage
+        self._get_session()  # same loop and closed checks as the API's
+        storage = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._connection_limit),
+            headers={"User-Agent": USER_AGENT},
+            timeout=STORAGE_TIMEOUT,
+            auto_decompress=False,
+            raise_for_status=False,
+        )
+        if hasattr(storage, "_retry_connection"):  # every attempt is ours (see above)
+            storage._retry_connection = False
+        self._storage = storage
+        return storage
+
     async def close(self) -> None:
         self._closed = True
+        storage, self._storage = self._storage, None
+        if storage is not None and not storage.closed:
+            if self._loop is asyncio.get_running_loop():
+                await storage.close()
+            elif self._loop is not None and self._loop.is_running():
+                await asyncio.wrap_future(
+                    asyncio.run_coroutine_threadsafe(storage.close(), self._loop)
+                )
         session = self._session
         if session is None or session.closed:
             self._session = None

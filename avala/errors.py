@@ -28,12 +28,16 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ForbiddenError",
+    "NotEnrolledError",
     "NotFoundError",
     "QuotaExceededError",
     "RateLimitError",
     "RedirectError",
     "ResponseTooLargeError",
     "ServerError",
+    "UploadError",
+    "UploadIntegrityError",
+    "UploadStateError",
     "ValidationError",
 ]
 
@@ -203,6 +207,12 @@ class QuotaExceededError(APIStatusError):
         self.used: int | None = used
 
 
+class NotEnrolledError(ForbiddenError):
+    """403 from a managed fleet upload: the organization is not enrolled in managed uploads
+    (ask Avala to enable it, or upload with ``fleet.uploads.upload_recording`` and a storage
+    config of your own)."""
+
+
 class ServerError(APIStatusError):
     """5xx: the server failed."""
 
@@ -258,3 +268,32 @@ class BulkEditError(AvalaError, RuntimeError):
         )
         self.chunk_index: int = chunk_index
         self.chunk_size: int = chunk_size
+
+
+class UploadError(AvalaError):
+    """A file (or a part of one) could not be stored: the storage host kept failing or
+    refused it, or it returned a grant the SDK does not trust. What was stored before stays
+    recorded, so running the same upload again sends only what is missing.
+
+    Errors of the API itself (a 401, a 413 quota error, ...) are raised as their own
+    classes, not as this one. Messages name the file, never a signed URL.
+
+    Attributes:
+        path: The file's path inside the upload (relative, with ``/``), when one file failed.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.path: str | None = path
+
+
+class UploadIntegrityError(UploadError):
+    """What the storage host holds is not what was sent: its size, ETag (MD5) or SHA-256
+    differs from the local file's, or the file changed on disk while it was being sent."""
+
+
+class UploadStateError(AvalaError):
+    """The local upload state cannot be used as it is: it is corrupt or of another upload,
+    another run of the same upload holds its lock, or a file already stored changed on disk
+    since. The message says which, and what to do (usually ``resume=False`` or deleting the
+    named state file)."""

@@ -38,15 +38,19 @@ _AVALA_ENV = (
     "AVALA_BASE_URL",
     "AVALA_ALLOW_INSECURE_BASE_URL",
     "AVALA_API_KEY_FILE",
+    "AVALA_ALLOW_INSECURE_STORAGE_URLS",
 )
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test starts with no AVALA_* variables and an empty working directory, so a
-    developer's own key or .env can never leak into (or satisfy) a test."""
+    developer's own key or .env can never leak into (or satisfy) a test. Upload state goes
+    to the test's own directory, never the real home."""
     for name in _AVALA_ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AVALA_STATE_DIR", str(tmp_path / "avala-state"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.chdir(tmp_path)
     yield
 
@@ -64,5 +68,6 @@ def local_env(monkeypatch: pytest.MonkeyPatch, server: ServerHandle) -> ServerHa
     monkeypatch.setenv("AVALA_BASE_URL", server.base_url)
     monkeypatch.setenv("AVALA_ALLOW_INSECURE_BASE_URL", "true")
     monkeypatch.setenv("AVALA_API_KEY", server.api_key)
+    monkeypatch.setenv("AVALA_ALLOW_INSECURE_STORAGE_URLS", "true")
     server.state.faults.clear()
     return server

@@ -11,8 +11,9 @@ from avala._portal import SyncResource
 from avala.pagination import SyncPaginator
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
+    from os import PathLike
     from typing import Any
 
     from avala.models.fleet import (
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
         Recording,
         Rule,
     )
+    from avala.models.uploads import (
+        ManagedFleetUploadStatus,
+        SourceInventory,
+        UploadConfirmResponse,
+        UploadFinalizeResponse,
+        UploadProgress,
+        UploadSession,
+        UploadStatusResponse,
+        UploadUrlsResponse,
+    )
     from avala.pagination import Caller
     from avala.resources.fleet import (
         AsyncAlertChannels,
@@ -32,11 +43,21 @@ if TYPE_CHECKING:
         AsyncDevices,
         AsyncFleet,
         AsyncFleetEvents,
+        AsyncFleetUploads,
         AsyncRecordings,
         AsyncRules,
     )
 
-__all__ = ["AlertChannels", "Alerts", "Devices", "Fleet", "FleetEvents", "Recordings", "Rules"]
+__all__ = [
+    "AlertChannels",
+    "Alerts",
+    "Devices",
+    "Fleet",
+    "FleetEvents",
+    "FleetUploads",
+    "Recordings",
+    "Rules",
+]
 
 
 class Devices(SyncResource):
@@ -610,10 +631,186 @@ class AlertChannels(SyncResource):
         return self._call(functools.partial(self._async.test, channel_id=channel_id))
 
 
+class FleetUploads(SyncResource):
+    """Uploading a recording's files: the session calls, and the resumable flows on them."""
+
+    __slots__ = ()
+
+    _async: AsyncFleetUploads
+
+    def init_upload(
+        self,
+        recording_uid: str,
+        files: Sequence[Mapping[str, Any]],
+        *,
+        storage_config_uid: str | None = None,
+    ) -> UploadSession:
+        """Start an upload session for ``files`` (``[{"path", "size_bytes"}]``, as
+        :meth:`SourceInventory.manifest <avala.models.SourceInventory.manifest>` gives)."""
+        return self._call(
+            functools.partial(
+                self._async.init_upload,
+                recording_uid=recording_uid,
+                files=files,
+                storage_config_uid=storage_config_uid,
+            )
+        )
+
+    def get_upload_urls(
+        self,
+        recording_uid: str,
+        session_uid: str,
+        file_paths: Sequence[str],
+        *,
+        ttl_seconds: int = 3600,
+    ) -> UploadUrlsResponse:
+        """Presigned PUT URLs for ``file_paths`` of the session, valid ``ttl_seconds``."""
+        return self._call(
+            functools.partial(
+                self._async.get_upload_urls,
+                recording_uid=recording_uid,
+                session_uid=session_uid,
+                file_paths=file_paths,
+                ttl_seconds=ttl_seconds,
+            )
+        )
+
+    def confirm_upload(
+        self, recording_uid: str, session_uid: str, files: Sequence[Mapping[str, Any]]
+    ) -> UploadConfirmResponse:
+        """Confirm stored files (``[{"path", "etag", "size_bytes"}]``); the server checks
+        each against storage."""
+        return self._call(
+            functools.partial(
+                self._async.confirm_upload,
+                recording_uid=recording_uid,
+                session_uid=session_uid,
+                files=files,
+            )
+        )
+
+    def finalize_upload(self, recording_uid: str, session_uid: str) -> UploadFinalizeResponse:
+        """Finish the session once every file is confirmed; the recording is processed."""
+        return self._call(
+            functools.partial(
+                self._async.finalize_upload, recording_uid=recording_uid, session_uid=session_uid
+            )
+        )
+
+    def get_upload_status(self, recording_uid: str) -> UploadStatusResponse:
+        """The recording's upload session: counts, status and (some of) the pending paths.
+
+        Raises:
+            NotFoundError: the recording has no upload session.
+        """
+        return self._call(
+            functools.partial(self._async.get_upload_status, recording_uid=recording_uid)
+        )
+
+    def collect_files(self, source_dir: str | PathLike[str]) -> SourceInventory:
+        """The files of ``source_dir`` (recursively, in path order) with their sizes and
+        hashes, read once in worker threads. Links and special files are refused.
+
+        Raises:
+            ValueError: an empty folder, a link, a special file, an unportable name or
+                more than 50,000 files.
+        """
+        return self._call(functools.partial(self._async.collect_files, source_dir=source_dir))
+
+    def upload_recording(
+        self,
+        recording_uid: str,
+        source_dir: str | PathLike[str],
+        *,
+        storage_config_uid: str | None = None,
+        max_workers: int = 4,
+        on_progress: Callable[[UploadProgress], object] | None = None,
+        progress: Callable[[UploadProgress], object] | None = None,
+    ) -> UploadSession:
+        """Upload a folder as the recording's files (legacy protocol, to your own storage
+        config or Avala's), resumably: run it again after any failure and it sends only
+        what is missing, whatever the number of files.
+
+        Each file is hashed once, streamed from disk, checked against the ETag storage
+        returns, and confirmed in batches; then the session is finalized.
+
+        Args:
+            recording_uid: The recording.
+            source_dir: The folder to upload.
+            storage_config_uid: The storage config to upload to.
+            max_workers: Files sent at once.
+            on_progress: Called with an :class:`~avala.models.UploadProgress` after each
+                batch of up to 100 files (as in the official SDK).
+            progress: Called with an :class:`~avala.models.UploadProgress` as bytes move.
+
+        Returns:
+            The session as it stands at the end (``completing`` or ``completed``).
+
+        Raises:
+            UploadError: a file could not be stored after retries.
+            UploadStateError: another run holds the lock; the recording already has a
+                session for other files; a file changed after it was stored.
+        """
+        return self._call(
+            functools.partial(
+                self._async.upload_recording,
+                recording_uid=recording_uid,
+                source_dir=source_dir,
+                storage_config_uid=storage_config_uid,
+                max_workers=max_workers,
+                on_progress=on_progress,
+                progress=progress,
+            )
+        )
+
+    def upload_managed_recording(
+        self,
+        recording_uid: str,
+        source_dir: str | PathLike[str],
+        *,
+        max_workers: int = 2,
+        wait_timeout: float = 0,
+        progress: Callable[[UploadProgress], object] | None = None,
+    ) -> ManagedFleetUploadStatus:
+        """Upload MCAP files into Avala-managed storage (``fleet-managed-mcap-v1``; for
+        enrolled organizations), resumably, then finalize and optionally wait.
+
+        Every part is retried (connection errors, timeouts, 408/429/5xx, expired grants);
+        the server verifies every file's SHA-256.
+
+        Args:
+            recording_uid: The recording (a lowercase UUID).
+            source_dir: A folder of 1 to 64 ``.mcap`` files (each at most 8 GiB).
+            max_workers: Parts sent at once (1 to 4).
+            wait_timeout: Seconds to wait for the server's processing (0 to 3600; 0
+                returns after finalizing).
+            progress: Called with an :class:`~avala.models.UploadProgress` as bytes move.
+
+        Returns:
+            The upload's status; ``finalization`` says how processing went.
+
+        Raises:
+            NotEnrolledError: the organization is not enrolled in managed uploads (403).
+            UploadError: a part could not be stored after retries.
+            UploadStateError: another run holds the lock, or the recorded session no longer
+                matches the server's.
+        """
+        return self._call(
+            functools.partial(
+                self._async.upload_managed_recording,
+                recording_uid=recording_uid,
+                source_dir=source_dir,
+                max_workers=max_workers,
+                wait_timeout=wait_timeout,
+                progress=progress,
+            )
+        )
+
+
 class Fleet(SyncResource):
     """The fleet: devices, recordings, events, rules, alerts and alert channels."""
 
-    __slots__ = ("alert_channels", "alerts", "devices", "events", "recordings", "rules")
+    __slots__ = ("alert_channels", "alerts", "devices", "events", "recordings", "rules", "uploads")
 
     _async: AsyncFleet
     devices: Devices
@@ -628,6 +825,8 @@ class Fleet(SyncResource):
     """Alerts raised by rules."""
     alert_channels: AlertChannels
     """Where alerts are delivered."""
+    uploads: FleetUploads
+    """Uploading recordings' files."""
 
     def __init__(self, async_resource: AsyncFleet, call: Caller) -> None:
         super().__init__(async_resource, call)
@@ -637,3 +836,4 @@ class Fleet(SyncResource):
         self.rules = Rules(async_resource.rules, call)
         self.alerts = Alerts(async_resource.alerts, call)
         self.alert_channels = AlertChannels(async_resource.alert_channels, call)
+        self.uploads = FleetUploads(async_resource.uploads, call)

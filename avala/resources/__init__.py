@@ -17,6 +17,7 @@ from .fleet import (
     AsyncDevices,
     AsyncFleet,
     AsyncFleetEvents,
+    AsyncFleetUploads,
     AsyncRecordings,
     AsyncRules,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "AsyncExports",
     "AsyncFleet",
     "AsyncFleetEvents",
+    "AsyncFleetUploads",
     "AsyncInferenceProviders",
     "AsyncOrganizations",
     "AsyncProjects",

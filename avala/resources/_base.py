@@ -95,6 +95,11 @@ def given(arguments: Mapping[str, Any], *skip: str) -> dict[str, Any]:
     }
 
 
+def locals_but_self(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """A method's arguments (``locals()`` first thing in it) without ``self``, to forward."""
+    return {key: value for key, value in arguments.items() if key != "self"}
+
+
 def page_query(cursor: str | None, page: int | str | None) -> dict[str, int | str | None]:
     """The query selecting a page of a page-number endpoint.
 

@@ -1,9 +1,11 @@
 """``client.datasets``: datasets, their items, sequences and frames, health, transfers, and
-the manual-upload REST calls (the upload flows themselves live with the uploads)."""
+the manual uploads: the REST calls and the resumable flows built on them (in
+:mod:`avala._uploads`, imported on first use)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from os import PathLike
 from typing import Any
 
 from .._serde import structure
@@ -19,8 +21,9 @@ from ..models.datasets import (
     ManualUploadTarget,
     UploadQuota,
 )
+from ..models.uploads import UploadProgress
 from ..pagination import AsyncPaginator
-from ._base import AsyncResource, given, path, poll
+from ._base import AsyncResource, given, locals_but_self, path, poll
 
 _DATASET = "/datasets/{owner}/{slug}/"
 
@@ -350,3 +353,161 @@ class AsyncDatasets(AsyncResource):
         ``organization_uid`` (and the batch's ``dataset_upload_uid``) as the uploads used.
         """
         return await self._post("/datasets/manual-upload/", Dataset, given(locals()))
+
+    # ------------------------------------------------------------------ upload flows
+
+    async def upload_files(
+        self,
+        *,
+        dataset_name: str,
+        files: Sequence[tuple[str | PathLike[str], str] | str | PathLike[str]],
+        workers: int = 8,
+        on_progress: Callable[[str, int], object] | None = None,
+        on_skipped: Callable[[str], object] | None = None,
+        organization_uid: str | None = None,
+        resume: bool = True,
+        state_key: str | None = None,
+        clear_state_on_success: bool = False,
+        dataset_upload_uid: str | None = None,
+        progress: Callable[[UploadProgress], object] | None = None,
+    ) -> int:
+        """Upload local files to storage for a dataset-to-be (then call
+        :meth:`create_from_manual_upload`, or use :meth:`create_from_local` for both).
+
+        Each file is presigned, streamed from disk (memory stays bounded whatever its size),
+        checked against the storage host's ETag, and recorded in the upload state, so a run
+        that stops (an error, Ctrl-C, a killed process) resumes where it was: running the
+        same call again sends only what is missing. Files and parts are retried on
+        connection errors, timeouts, 408/429/5xx and expired grants.
+
+        Args:
+            dataset_name: The dataset's name (the uploads are grouped by it).
+            files: ``(local path, path in the dataset)`` pairs; a bare path is uploaded under
+                its file name. Links and special files are refused.
+            workers: Files sent at once.
+            on_progress: Called with ``(path in the dataset, bytes sent)`` after each file.
+            on_skipped: Called with the path of each file already stored (not sent again).
+            organization_uid: Upload for this organization (its quota) instead of yourself.
+            resume: False forgets what earlier runs stored and sends everything again.
+            state_key: Name of the upload state (default: ``dataset_name``).
+            clear_state_on_success: Delete the upload state once every file is stored.
+            dataset_upload_uid: The batch (from :meth:`prepare_manual_upload_batch`): uses
+                the v2 protocol (PUT or signed multipart parts, each stored once). Without
+                it files go as presigned POST forms.
+            progress: Called with an :class:`~avala.models.UploadProgress` as bytes move
+                (see :func:`avala.uploads.progress_bar`).
+
+        Returns:
+            Bytes sent by this call (files already stored count 0).
+
+        Raises:
+            QuotaExceededError: the upload quota would be exceeded (``limit``, ``used``).
+            UploadError: a file could not be stored after retries (``.path`` names it).
+            UploadStateError: another run holds the upload's lock, its state is corrupt,
+                or a file changed on disk after this batch stored it.
+        """
+        arguments = locals_but_self(locals())
+        from .._uploads import _datasets
+
+        return await _datasets.upload_files(self, **arguments)
+
+    async def create_from_local(
+        self,
+        *,
+        source: str | PathLike[str],
+        name: str,
+        slug: str,
+        data_type: str,
+        visibility: str = "private",
+        create_metadata: bool = True,
+        owner_name: str | None = None,
+        industry: int | None = None,
+        license: int | None = None,
+        workers: int = 8,
+        on_progress: Callable[[str, int], object] | None = None,
+        wait: bool = False,
+        wait_timeout: float = 3600.0,
+        organization_uid: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        resume: bool = True,
+        check_quota: bool = True,
+        progress: Callable[[UploadProgress], object] | None = None,
+    ) -> Dataset:
+        """Create a dataset from a local file or folder: upload it (resumably, see
+        :meth:`upload_files`), then create the dataset from the upload.
+
+        The folder is walked in name order; paths in the dataset are relative to it, with
+        ``/``. Symbolic links and special files are refused rather than followed. Running
+        the same call again after a failure resumes the same batch.
+
+        Args:
+            source: A file, or a folder uploaded recursively.
+            name: Dataset name.
+            slug: Dataset slug.
+            data_type: ``image``, ``video``, ``lidar``, ``mcap`` or ``splat``.
+            visibility: ``private``, ``unlisted`` or ``public``.
+            create_metadata: Let the server index the files.
+            owner_name: Owner of the new dataset.
+            industry: Industry choice id.
+            license: License choice id.
+            workers: Files sent at once.
+            on_progress: Called with ``(path in the dataset, bytes sent)`` after each file.
+            wait: Wait until the dataset's status is ``created``.
+            wait_timeout: Seconds to wait when ``wait`` is set.
+            organization_uid: Create it in (and charge the quota of) this organization.
+            metadata: Dataset metadata.
+            resume: False starts a new batch, sending every file again.
+            check_quota: Refuse before sending anything when the bytes still to send exceed
+                the quota that is left (a key that may not read the quota skips this).
+            progress: Called with an :class:`~avala.models.UploadProgress` as bytes move.
+
+        Returns:
+            The new dataset.
+
+        Raises:
+            QuotaExceededError: the files do not fit in the quota (nothing was sent).
+            UploadError: a file could not be stored after retries.
+            UploadStateError: another run holds the upload's lock, or its state is unusable.
+            ValueError: ``source`` holds no files, a link, a special file or a bad name.
+        """
+        arguments = locals_but_self(locals())
+        from .._uploads import _datasets
+
+        return await _datasets.create_from_local(self, **arguments)
+
+    async def prepare_manual_upload_batch(
+        self,
+        dataset_name: str,
+        *,
+        organization_uid: str | None = None,
+        resume: bool = True,
+        state_key: str | None = None,
+    ) -> str | None:
+        """The batch id (``dataset_upload_uid``) of an upload of ``dataset_name``: the one
+        an earlier run recorded (``resume``), or a new one, recorded before any byte moves.
+
+        Pass it to :meth:`upload_files` and :meth:`create_from_manual_upload`. This SDK
+        always returns a batch id; ``None`` is in the type for the official SDK's callers.
+        """
+        from .._uploads import _datasets
+
+        return await _datasets.prepare_batch(
+            self, dataset_name, organization_uid, resume, state_key
+        )
+
+    async def resolve_storage_root(self, organization_uid: str | None = None) -> str | None:
+        """Where the server roots uploads of this account: ``"__o__=/<organization_uid>"``
+        (no request), or ``"__u__=/<your user uid>"`` (one ``GET /users/me/``); ``None``
+        when the key may not read it."""
+        from .._uploads import _datasets
+
+        return await _datasets.resolve_storage_root(self, organization_uid)
+
+    async def assert_storage_root_unchanged(
+        self, expected: str | None, *, organization_uid: str | None = None
+    ) -> None:
+        """Raise ``RuntimeError`` if the storage root is no longer ``expected`` (the upload
+        destination moved during a run); an unknown root (``None``) passes."""
+        from .._uploads import _datasets
+
+        await _datasets.assert_storage_root_unchanged(self, expected, organization_uid)

@@ -1,9 +1,10 @@
-"""``client.fleet``: devices, recordings, events, rules, alerts and alert channels."""
+"""``client.fleet``: devices, recordings, events, rules, alerts, alert channels and uploads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,8 +19,18 @@ from ..models.fleet import (
     Recording,
     Rule,
 )
+from ..models.uploads import (
+    ManagedFleetUploadStatus,
+    SourceInventory,
+    UploadConfirmResponse,
+    UploadFinalizeResponse,
+    UploadProgress,
+    UploadSession,
+    UploadStatusResponse,
+    UploadUrlsResponse,
+)
 from ..pagination import AsyncPaginator
-from ._base import AsyncResource, given, path
+from ._base import AsyncResource, body, given, path
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -30,6 +41,7 @@ _EVENT = "/fleet/events/{event_id}/"
 _RULE = "/fleet/rules/{rule_id}/"
 _ALERT = "/fleet/alerts/{alert_id}/"
 _CHANNEL = "/fleet/alert-channels/{channel_id}/"
+_UPLOAD = "/fleet/recordings/{recording_uid}/upload/"
 
 
 @attrs.frozen
@@ -572,10 +584,175 @@ class AsyncAlertChannels(AsyncResource):
         )
 
 
+class AsyncFleetUploads(AsyncResource):
+    """Uploading a recording's files: the session calls, and the resumable flows on them."""
+
+    __slots__ = ()
+
+    async def init_upload(
+        self,
+        recording_uid: str,
+        files: Sequence[Mapping[str, Any]],
+        *,
+        storage_config_uid: str | None = None,
+    ) -> UploadSession:
+        """Start an upload session for ``files`` (``[{"path", "size_bytes"}]``, as
+        :meth:`SourceInventory.manifest <avala.models.SourceInventory.manifest>` gives)."""
+        url = path(_UPLOAD + "init/", recording_uid=recording_uid)
+        return await self._post(
+            url, UploadSession, body(files=list(files), storage_config_uid=storage_config_uid)
+        )
+
+    async def get_upload_urls(
+        self,
+        recording_uid: str,
+        session_uid: str,
+        file_paths: Sequence[str],
+        *,
+        ttl_seconds: int = 3600,
+    ) -> UploadUrlsResponse:
+        """Presigned PUT URLs for ``file_paths`` of the session, valid ``ttl_seconds``."""
+        url = path(_UPLOAD + "urls/", recording_uid=recording_uid)
+        payload = {
+            "session_uid": session_uid,
+            "file_paths": list(file_paths),
+            "ttl_seconds": ttl_seconds,
+        }
+        return await self._post(url, UploadUrlsResponse, payload)
+
+    async def confirm_upload(
+        self, recording_uid: str, session_uid: str, files: Sequence[Mapping[str, Any]]
+    ) -> UploadConfirmResponse:
+        """Confirm stored files (``[{"path", "etag", "size_bytes"}]``); the server checks
+        each against storage."""
+        url = path(_UPLOAD + "confirm/", recording_uid=recording_uid)
+        payload = {"session_uid": session_uid, "files": [dict(f) for f in files]}
+        return await self._post(url, UploadConfirmResponse, payload)
+
+    async def finalize_upload(self, recording_uid: str, session_uid: str) -> UploadFinalizeResponse:
+        """Finish the session once every file is confirmed; the recording is processed."""
+        url = path(_UPLOAD + "finalize/", recording_uid=recording_uid)
+        return await self._post(url, UploadFinalizeResponse, {"session_uid": session_uid})
+
+    async def get_upload_status(self, recording_uid: str) -> UploadStatusResponse:
+        """The recording's upload session: counts, status and (some of) the pending paths.
+
+        Raises:
+            NotFoundError: the recording has no upload session.
+        """
+        return await self._get(
+            path(_UPLOAD + "status/", recording_uid=recording_uid), UploadStatusResponse
+        )
+
+    async def collect_files(self, source_dir: str | PathLike[str]) -> SourceInventory:
+        """The files of ``source_dir`` (recursively, in path order) with their sizes and
+        hashes, read once in worker threads. Links and special files are refused.
+
+        Raises:
+            ValueError: an empty folder, a link, a special file, an unportable name or
+                more than 50,000 files.
+        """
+        from .._uploads import _fleet
+
+        return (await _fleet.inventory(source_dir))[1]
+
+    async def upload_recording(
+        self,
+        recording_uid: str,
+        source_dir: str | PathLike[str],
+        *,
+        storage_config_uid: str | None = None,
+        max_workers: int = 4,
+        on_progress: Callable[[UploadProgress], object] | None = None,
+        progress: Callable[[UploadProgress], object] | None = None,
+    ) -> UploadSession:
+        """Upload a folder as the recording's files (legacy protocol, to your own storage
+        config or Avala's), resumably: run it again after any failure and it sends only
+        what is missing, whatever the number of files.
+
+        Each file is hashed once, streamed from disk, checked against the ETag storage
+        returns, and confirmed in batches; then the session is finalized.
+
+        Args:
+            recording_uid: The recording.
+            source_dir: The folder to upload.
+            storage_config_uid: The storage config to upload to.
+            max_workers: Files sent at once.
+            on_progress: Called with an :class:`~avala.models.UploadProgress` after each
+                batch of up to 100 files (as in the official SDK).
+            progress: Called with an :class:`~avala.models.UploadProgress` as bytes move.
+
+        Returns:
+            The session as it stands at the end (``completing`` or ``completed``).
+
+        Raises:
+            UploadError: a file could not be stored after retries.
+            UploadStateError: another run holds the lock; the recording already has a
+                session for other files; a file changed after it was stored.
+        """
+        from .._uploads import _fleet
+
+        return await _fleet.upload_recording(
+            self,
+            recording_uid,
+            source_dir,
+            storage_config_uid,
+            max_workers,
+            on_progress,
+            progress,
+        )
+
+    async def upload_managed_recording(
+        self,
+        recording_uid: str,
+        source_dir: str | PathLike[str],
+        *,
+        max_workers: int = 2,
+        wait_timeout: float = 0,
+        progress: Callable[[UploadProgress], object] | None = None,
+    ) -> ManagedFleetUploadStatus:
+        """Upload MCAP files into Avala-managed storage (``fleet-managed-mcap-v1``; for
+        enrolled organizations), resumably, then finalize and optionally wait.
+
+        Every part is retried (connection errors, timeouts, 408/429/5xx, expired grants);
+        the server verifies every file's SHA-256.
+
+        Args:
+            recording_uid: The recording (a lowercase UUID).
+            source_dir: A folder of 1 to 64 ``.mcap`` files (each at most 8 GiB).
+            max_workers: Parts sent at once (1 to 4).
+            wait_timeout: Seconds to wait for the server's processing (0 to 3600; 0
+                returns after finalizing).
+            progress: Called with an :class:`~avala.models.UploadProgress` as bytes move.
+
+        Returns:
+            The upload's status; ``finalization`` says how processing went.
+
+        Raises:
+            NotEnrolledError: the organization is not enrolled in managed uploads (403).
+            UploadError: a part could not be stored after retries.
+            UploadStateError: another run holds the lock, or the recorded session no longer
+                matches the server's.
+        """
+        from .._uploads import _managed
+
+        return await _managed.upload_managed_recording(
+            self, recording_uid, source_dir, max_workers, wait_timeout, progress
+        )
+
+
 class AsyncFleet(AsyncResource):
     """The fleet: devices, recordings, events, rules, alerts and alert channels."""
 
-    __slots__ = ("alert_channels", "alerts", "devices", "events", "recordings", "rules")
+    __slots__ = (
+        "alert_channels",
+        "alerts",
+        "devices",
+        "events",
+        "recordings",
+        "rules",
+        "uploads",
+    )
 
     devices: AsyncDevices
     """Registered devices."""
@@ -589,6 +766,8 @@ class AsyncFleet(AsyncResource):
     """Alerts raised by rules."""
     alert_channels: AsyncAlertChannels
     """Where alerts are delivered."""
+    uploads: AsyncFleetUploads
+    """Uploading recordings' files."""
 
     def __init__(self, client: AsyncClient) -> None:
         super().__init__(client)
@@ -598,3 +777,4 @@ class AsyncFleet(AsyncResource):
         self.rules = AsyncRules(client)
         self.alerts = AsyncAlerts(client)
         self.alert_channels = AsyncAlertChannels(client)
+        self.uploads = AsyncFleetUploads(client)

@@ -22,5 +22,6 @@ def local_env(monkeypatch: pytest.MonkeyPatch, docs_server: ServerHandle) -> Ser
     monkeypatch.setenv("AVALA_BASE_URL", docs_server.base_url)
     monkeypatch.setenv("AVALA_ALLOW_INSECURE_BASE_URL", "true")
     monkeypatch.setenv("AVALA_API_KEY", docs_server.api_key)
+    monkeypatch.setenv("AVALA_ALLOW_INSECURE_STORAGE_URLS", "true")
     docs_server.state.faults.clear()
     return docs_server

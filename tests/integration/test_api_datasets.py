@@ -3,6 +3,8 @@ bundled server."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from avala import (
@@ -56,9 +58,11 @@ async def test_transfer_moves_the_dataset(api: Surface, local_env: ServerHandle)
         await api(api.client.datasets.transfer("someone", slug, organization_uid="nope"))
 
 
-async def test_manual_upload_rest_calls(api: Surface, local_env: ServerHandle) -> None:
-    local_env.state.store.settings["upload_quota_bytes"] = 1000
-    local_env.state.store.settings["upload_used"] = {}
+async def test_manual_upload_rest_calls(
+    api: Surface, local_env: ServerHandle, settings: dict[str, Any]
+) -> None:
+    settings["upload_quota_bytes"] = 1000
+    settings["upload_used"] = {}
     mimes = await api(api.client.datasets.manual_upload_allowed_mimes())
     assert "image/png" in mimes.mime_types and mimes.video_prefix == "video/"
     before = await api(api.client.datasets.manual_upload_quota())

@@ -66,6 +66,10 @@ from avala.models import (
     InferenceProvider,
     InferenceProviderTestResult,
     Invitation,
+    ManagedFinalization,
+    ManagedFleetUploadStatus,
+    ManagedGeneration,
+    ManagedOriginal,
     ManualUploadTarget,
     Organization,
     OrganizationMember,
@@ -80,6 +84,8 @@ from avala.models import (
     SignupUser,
     Slice,
     SliceItem,
+    SourceFile,
+    SourceInventory,
     StorageConfig,
     StorageConfigSetupInfo,
     StorageConfigTestResult,
@@ -87,7 +93,14 @@ from avala.models import (
     Task,
     Team,
     TeamMember,
+    UploadConfirmResponse,
+    UploadFinalizeResponse,
+    UploadProgress,
     UploadQuota,
+    UploadSession,
+    UploadStatusResponse,
+    UploadUrlEntry,
+    UploadUrlsResponse,
     Vec3,
     Webhook,
     WebhookDelivery,
@@ -181,6 +194,48 @@ ITEM_FIELDS: dict[str, Any] = {
 }
 
 PAYLOADS: dict[type, dict[str, Any]] = {
+    # uploads
+    UploadProgress: {
+        "total_files": 3, "uploaded_files": 2, "total_bytes": 300, "uploaded_bytes": 200,
+        "failed_files": 0, "skipped_files": 1, "bytes_sent": 100, "bytes_per_second": 50.0,
+        "elapsed_seconds": 2.0, "current_path": "a/b.jpg", "finished": False,
+    },
+    SourceFile: {"path": "cam/0.bin", "size_bytes": 10, "sha256": "ab" * 32, "md5": "cd" * 16},
+    SourceInventory: {
+        "source": "rec", "files": [{"path": "a", "size_bytes": 1, "sha256": "0", "md5": "1"}],
+    },
+    UploadSession: {
+        "uid": "us-1", "total_files": 2, "total_bytes": 20, "confirmed_files": 1,
+        "confirmed_bytes": 10, "s3_prefix": "fleet/acme/rec-1/", "status": "uploading",
+    },
+    UploadUrlEntry: {
+        "path": "a.bin", "put_url": "https://data.avala.ai/x", "s3_key": "fleet/a.bin",
+        "headers": {"content-type": "application/octet-stream"},
+    },
+    UploadUrlsResponse: {
+        "urls": [{"path": "a", "put_url": "https://data.avala.ai/a", "s3_key": "k", "headers": {}}],
+    },
+    UploadStatusResponse: {
+        "session_uid": "us-1", "status": "uploading", "total_files": 2, "confirmed_files": 1,
+        "total_bytes": 20, "confirmed_bytes": 10, "pending_paths": ["b.bin"],
+    },
+    ManagedGeneration: {"generation_uid": "g-1", "number": 1, "state": "active"},
+    ManagedOriginal: {
+        "file_uid": "f-1", "path": "a.mcap", "size_bytes": 10, "content_sha256": "ab" * 32,
+        "content_type": "application/octet-stream", "content_encoding": "", "part_size": 64,
+        "part_count": 1, "verified": True,
+        "generation": {"generation_uid": "g-1", "number": 1, "state": "completed"},
+    },
+    ManagedFinalization: {
+        "uid": "fin-1", "state": "succeeded", "stage": "publish", "attempts": 1, "failures": 0,
+        "code": "published", "available_at": TS, "publication_uid": "pub-1",
+        "dataset_uid": "ds-1",
+    },
+    ManagedFleetUploadStatus: {
+        "protocol": "fleet-managed-mcap-v1", "session_uid": "s-1", "recording_uid": "r-1",
+        "status": "completed", "total_files": 1, "total_bytes": 10, "confirmed_files": 1,
+        "confirmed_bytes": 10, "files": [], "finalization": None,
+    },
     # datasets
     Dataset: {
         "uid": "ds-1", "name": "Cars", "slug": "cars", "item_count": 12, "status": "created",
@@ -438,6 +493,21 @@ PAYLOADS: dict[type, dict[str, Any]] = {
 # The official SDK 0.10's required fields (no default), less DatasetHealth's data_type and
 # is_sequence, which an older server may omit (catalog-0.10 gap 13).
 REQUIRED: dict[type, set[str]] = {
+    UploadProgress: {"total_files", "uploaded_files", "total_bytes", "uploaded_bytes"},
+    SourceFile: {"path", "size_bytes", "sha256"},
+    SourceInventory: {"source", "files"},
+    UploadSession: {"uid"},
+    UploadUrlEntry: {"path", "put_url", "s3_key"},
+    UploadUrlsResponse: set(),
+    UploadStatusResponse: {"session_uid", "status"},
+    ManagedGeneration: {"generation_uid", "number", "state"},
+    ManagedOriginal: {
+        "file_uid", "path", "size_bytes", "content_sha256", "part_size", "part_count",
+    },
+    ManagedFinalization: {"uid", "state", "stage", "code"},
+    ManagedFleetUploadStatus: {
+        "protocol", "session_uid", "recording_uid", "status", "total_files", "total_bytes",
+    },
     Dataset: {"uid", "name", "slug"},
     DatasetItem: {"uid"},
     DatasetSequence: {"uid"},
@@ -781,6 +851,8 @@ RESULTS: dict[Any, dict[str, Any]] = {
 }  # fmt: skip
 
 KEYS: dict[Any, set[str]] = {
+    UploadConfirmResponse: {"confirmed", "total_confirmed", "total_files"},
+    UploadFinalizeResponse: {"detail", "session_uid", "status"},
     StorageConfigTestResult: {"verified", "errors"},
     AgentTestResult: {"success", "delivered", "status_code", "detail"},
     DeliveryTestResult: {"success", "delivered", "status_code"},
