@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from . import AsyncClient, Client, __version__
 from .errors import AuthenticationError
+from .models import UploadProgress
 from .testing import serve
 from .webhooks import WebhookError, construct_event
 
@@ -95,10 +99,39 @@ def fleet_tour(client: Client) -> None:
     print(f"acknowledged by {done.acknowledged_by}: status {done.status}")
 
 
+def _text_progress(progress: UploadProgress) -> None:
+    """A progress line per file, for when tqdm (``avala[progress]``) is not installed."""
+    print(
+        f"  {progress.uploaded_files}/{progress.total_files} files, "
+        f"{progress.uploaded_bytes:,}/{progress.total_bytes:,} bytes"
+    )
+
+
+def upload_tour(client: Client, workdir: Path) -> None:
+    """Upload a small folder as a new dataset, with a progress bar."""
+    folder = workdir / "street-frames"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"frame_{i:03d}.jpg").write_bytes(bytes([i]) * 200_000)
+    bar: Callable[[UploadProgress], object]
+    try:
+        from .uploads import progress_bar
+
+        bar = progress_bar("Uploading", file=sys.stdout, ascii=True)
+    except ImportError:
+        bar = _text_progress
+    dataset = client.datasets.create_from_local(
+        source=folder, name="Street frames", slug="street-frames", data_type="image", progress=bar
+    )
+    print(f"dataset {dataset.slug}: {dataset.item_count} items, {dataset.size_bytes:,} bytes")
+
+
 def main() -> int:
     """Run the demo; returns the exit status."""
     print(f"avala {__version__} demo")
-    with serve() as server:
+    with serve() as server, tempfile.TemporaryDirectory() as workdir:
+        # Upload progress is kept under the per-user state directory; the demo's goes with it.
+        os.environ.setdefault("AVALA_STATE_DIR", str(Path(workdir) / "state"))
         step("Configuration from the environment")
         os.environ["AVALA_BASE_URL"] = server.base_url
         os.environ["AVALA_ALLOW_INSECURE_BASE_URL"] = "true"  # http is allowed for localhost only
@@ -147,6 +180,9 @@ def main() -> int:
 
             step("Fleet: acknowledge an open alert")
             fleet_tour(client)
+
+            step("Upload a folder into a new dataset (resumable, verified)")
+            upload_tour(client, Path(workdir))
     print("\nDone.")
     return 0
 

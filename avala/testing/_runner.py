@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -17,6 +18,24 @@ from ._faults import API_PREFIX
 from ._state import DEMO_API_KEY, EXPIRED_API_KEY, ServerState
 
 SHUTDOWN_TIMEOUT = 2.0
+#: Set to ``true`` while a server runs (unless already set), so this process's clients may
+#: use its plain-http loopback URLs: the API's and its storage's. Both stay loopback-only.
+INSECURE_LOOPBACK_ENV = ("AVALA_ALLOW_INSECURE_BASE_URL", "AVALA_ALLOW_INSECURE_STORAGE_URLS")
+
+
+@contextmanager
+def _insecure_loopback() -> Iterator[None]:
+    added = [name for name in INSECURE_LOOPBACK_ENV if name not in os.environ]
+    for name in added:
+        os.environ[name] = "true"
+    try:
+        yield
+    finally:
+        for name in added:
+            if os.environ.get(name) == "true":
+                del os.environ[name]
+
+
 THREAD_JOIN_TIMEOUT = 30.0
 
 
@@ -113,6 +132,10 @@ async def serve_async(
 ) -> AsyncIterator[ServerHandle]:
     """Run a test server on the current event loop for the duration of an ``async with``.
 
+    While it runs, ``AVALA_ALLOW_INSECURE_BASE_URL`` and ``AVALA_ALLOW_INSECURE_STORAGE_URLS``
+    are ``true`` in this process (unless already set), so clients here may use its http
+    loopback URLs; both still refuse http anywhere else.
+
     Args:
         host: Address to listen on (loopback only unless ``allow_remote``).
         port: Port to listen on; 0 lets the OS choose.
@@ -127,7 +150,8 @@ async def serve_async(
     state = _make_state(state, bench_items)
     runner, bound = await start_server(state, host, port)
     try:
-        yield ServerHandle(host=host, port=bound, state=state)
+        with _insecure_loopback():
+            yield ServerHandle(host=host, port=bound, state=state)
     finally:
         await runner.cleanup()
 
@@ -192,7 +216,10 @@ def serve(
     """Run a test server on a background thread (with its own loop) inside a ``with`` block.
 
     Works from synchronous and asynchronous tests alike. The server is listening when the block
-    starts; it is stopped and its thread joined when the block ends.
+    starts; it is stopped and its thread joined when the block ends. While it runs,
+    ``AVALA_ALLOW_INSECURE_BASE_URL`` and ``AVALA_ALLOW_INSECURE_STORAGE_URLS`` are ``true``
+    in this process (unless already set), so clients here may use its http loopback URLs;
+    both still refuse http anywhere else.
 
     Args:
         host: Address to listen on (loopback only unless ``allow_remote``).
@@ -214,6 +241,7 @@ def serve(
     thread.start()
     thread.wait_ready()
     try:
-        yield ServerHandle(host=host, port=thread.bound_port, state=state)
+        with _insecure_loopback():
+            yield ServerHandle(host=host, port=thread.bound_port, state=state)
     finally:
         thread.stop()

@@ -7,9 +7,10 @@ Enable in a ``conftest.py``::
 Fixtures:
 
 * ``avala_server`` (session): a running :func:`avala.testing.serve` server.
-* ``avala_env``: ``AVALA_BASE_URL``, ``AVALA_API_KEY`` and ``AVALA_ALLOW_INSECURE_BASE_URL`` set
-  for that server, so code that builds its own ``Client()`` / ``AsyncClient()`` from the
-  environment talks to it; faults are cleared before each test.
+* ``avala_env``: ``AVALA_BASE_URL``, ``AVALA_API_KEY``, ``AVALA_ALLOW_INSECURE_BASE_URL`` and
+  ``AVALA_ALLOW_INSECURE_STORAGE_URLS`` set for that server, so code that builds its own
+  ``Client()`` / ``AsyncClient()`` from the environment talks to it; faults are cleared
+  before each test.
 * ``avala_client``: a sync ``Client`` for the server, closed after the test.
 * ``avala_async_client``: an ``AsyncClient`` for the server (async tests), closed after.
 """
@@ -39,6 +40,7 @@ def avala_env(avala_server: ServerHandle, monkeypatch: pytest.MonkeyPatch) -> Se
     monkeypatch.setenv("AVALA_BASE_URL", avala_server.base_url)
     monkeypatch.setenv("AVALA_API_KEY", avala_server.api_key)
     monkeypatch.setenv("AVALA_ALLOW_INSECURE_BASE_URL", "true")
+    monkeypatch.setenv("AVALA_ALLOW_INSECURE_STORAGE_URLS", "true")
     avala_server.state.faults.clear()
     return avala_server
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 
-def test_demo_runs_the_seed_flows() -> None:
+def test_demo_runs_the_seed_flows(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVALA_")}
+    env["HOME"] = str(tmp_path)  # the demo keeps its upload state in a temporary folder
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
     done = subprocess.run(
         [sys.executable, "-W", "error", "-m", "avala.demo"],
         capture_output=True,
@@ -27,4 +30,7 @@ def test_demo_runs_the_seed_flows() -> None:
     assert "receiver: verified webhook.test" in out and "server saw HTTP 200" in out
     assert "with a wrong secret the receiver says: rejected:" in out
     assert "acknowledged by demo: status acknowledged" in out
+    assert "Uploading" in out and "12/12 files" in out
+    assert "dataset street-frames: 12 items, 2,400,000 bytes" in out
+    assert not (tmp_path / "state").exists()  # nothing left in the user's state directory
     assert "avk_" not in out  # the key is never printed
