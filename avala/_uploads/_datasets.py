@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import (
+    APIResponseValidationError,
     ForbiddenError,
     NotFoundError,
     QuotaExceededError,
@@ -60,14 +61,16 @@ async def storage_root(datasets: AsyncDatasets, organization_uid: str | None) ->
     me = await datasets._get("/users/me/", dict)
     uid = me.get("uid") if isinstance(me, dict) else None
     if not isinstance(uid, str) or not uid:
-        raise UploadStateError("GET /users/me/ returned no uid; the upload root is unknown.")
+        raise APIResponseValidationError(
+            "GET /users/me/ returned no uid, so the upload's storage root is unknown.", body=me
+        )
     return f"__u__=/{uid}"
 
 
 async def resolve_storage_root(datasets: AsyncDatasets, organization_uid: str | None) -> str | None:
     try:
         return await storage_root(datasets, organization_uid)
-    except (ForbiddenError, NotFoundError, UploadStateError):
+    except (ForbiddenError, NotFoundError, APIResponseValidationError):
         return None
 
 

@@ -199,7 +199,7 @@ async def upload_recording(
             raise first_error
         final = await uploads.get_upload_status(recording_uid)
         if final.pending_paths or final.confirmed_files < final.total_files:
-            raise UploadStateError(
+            raise UploadError(
                 f"The server still lists {final.total_files - final.confirmed_files} file(s) "
                 f"of recording {recording_uid} as pending (e.g. "
                 f"{', '.join(final.pending_paths[:3]) or 'unknown'}); run the upload again."
@@ -252,7 +252,7 @@ async def _open_session(
             state.save(session_uid=session.uid, s3_prefix=session.s3_prefix)
             return status, session.s3_prefix
     if status.total_files != len(inv.files) or status.total_bytes != inv.total_bytes:
-        raise UploadStateError(
+        raise UploadError(
             f"Recording {recording_uid} already has an upload session for other files "
             f"({status.total_files} files, {status.total_bytes:,} bytes; this folder holds "
             f"{len(inv.files)} files, {inv.total_bytes:,} bytes). Upload this folder as a "

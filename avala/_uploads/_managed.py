@@ -27,7 +27,6 @@ from ..errors import (
     NotFoundError,
     UploadError,
     UploadIntegrityError,
-    UploadStateError,
 )
 from ..models.uploads import ManagedFleetUploadStatus, ManagedOriginal, UploadProgress
 from ..resources._base import check_seconds, path, query
@@ -303,7 +302,7 @@ def _match(status: ManagedFleetUploadStatus, manifest: list[dict[str, Any]], uid
     theirs = sorted((o.path, o.size_bytes, o.content_sha256) for o in status.files)
     ours = sorted((f["path"], f["size_bytes"], f["content_sha256"]) for f in manifest)
     if theirs != ours or status.protocol != PROTOCOL:
-        raise UploadStateError(
+        raise UploadError(
             f"The server's managed upload session of recording {uid} is for other files than "
             "this folder holds now. Upload the folder as a new recording."
         )

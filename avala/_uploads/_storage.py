@@ -133,6 +133,13 @@ def _read(fh: Any, size: int, hashers: list[Any]) -> bytes:
     return chunk
 
 
+def _open_at(path: Any, offset: int) -> Any:
+    fh = open(path, "rb")  # noqa: SIM115 - closed by the caller once the request ends
+    if offset:
+        fh.seek(offset)
+    return fh
+
+
 def _read_range(path: Any, offset: int, size: int, names: tuple[str, ...]) -> tuple[bytes, Any]:
     hashers = [hashlib.new(name) for name in names]
     with open(path, "rb") as fh:
@@ -169,30 +176,27 @@ class Storage:
                         f"The client was closed while uploading {relative}.", path=relative
                     ) from None
 
+    @staticmethod
     def _body(
-        self,
+        fh: Any,
         file: LocalFile,
-        offset: int,
         length: int,
         hashers: list[Any],
         tracker: Tracker | None,
     ) -> AsyncIterator[bytes]:
+        """``length`` bytes of the open file ``fh`` (positioned), read in a worker thread
+        chunk by chunk; the caller closes ``fh`` whether or not the body was sent whole."""
+
         async def chunks() -> AsyncIterator[bytes]:
-            fh = await asyncio.to_thread(open, file.path, "rb")
-            try:
-                if offset:
-                    await asyncio.to_thread(fh.seek, offset)
-                left = length
-                while left > 0:
-                    chunk = await asyncio.to_thread(_read, fh, min(CHUNK, left), hashers)
-                    if not chunk:
-                        raise changed(file)
-                    left -= len(chunk)
-                    if tracker is not None:
-                        tracker.advance(len(chunk))
-                    yield chunk
-            finally:
-                await asyncio.to_thread(fh.close)
+            left = length
+            while left > 0:
+                chunk = await asyncio.to_thread(_read, fh, min(CHUNK, left), hashers)
+                if not chunk:
+                    raise changed(file)
+                left -= len(chunk)
+                if tracker is not None:
+                    tracker.advance(len(chunk))
+                yield chunk
 
         return chunks()
 
@@ -240,7 +244,8 @@ class Storage:
             if tracker is not None:
                 tracker.advance(size)
         else:
-            data = self._body(file, offset, size, hashers, tracker)
+            handle = await asyncio.to_thread(_open_at, file.path, offset)
+            data = self._body(handle, file, size, hashers, tracker)
         if form is not None:
             body = aiohttp.FormData()
             for name, value in form.items():

@@ -686,9 +686,10 @@ class AsyncFleetUploads(AsyncResource):
             The session as it stands at the end (``completing`` or ``completed``).
 
         Raises:
-            UploadError: a file could not be stored after retries.
-            UploadStateError: another run holds the lock; the recording already has a
-                session for other files; a file changed after it was stored.
+            UploadError: a file could not be stored after retries, or the recording already
+                has an upload session for other files.
+            UploadStateError: another run holds the lock, its state is unusable, or a file
+                changed after it was stored.
         """
         from .._uploads import _fleet
 
@@ -730,9 +731,11 @@ class AsyncFleetUploads(AsyncResource):
 
         Raises:
             NotEnrolledError: the organization is not enrolled in managed uploads (403).
-            UploadError: a part could not be stored after retries.
-            UploadStateError: another run holds the lock, or the recorded session no longer
-                matches the server's.
+            UploadError: a part could not be stored after retries, the server's session is
+                for other files, or the server found the files invalid (``invalid_mcap``).
+            UploadIntegrityError: the server found stored bytes that differ from their
+                SHA-256 (``content_mismatch``).
+            UploadStateError: another run holds the lock, or its state is unusable.
         """
         from .._uploads import _managed
 

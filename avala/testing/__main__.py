@@ -27,11 +27,38 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="add the generated dataset bench/bench with N items (default: 0)",
     )
+    parser.add_argument(
+        "--upload-quota-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="manual-upload quota per owner (default: 10 GiB)",
+    )
+    parser.add_argument(
+        "--multipart-threshold-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="v2 uploads of at least N bytes go MULTIPART (default: 64 MiB)",
+    )
+    parser.add_argument(
+        "--multipart-part-size-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="part size of MULTIPART uploads (default: 64 MiB)",
+    )
     parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     return parser
 
 
-async def _serve_until_signalled(host: str, port: int, bench_items: int) -> int:
+_UPLOAD_SETTINGS = ("upload_quota_bytes", "multipart_threshold_bytes", "multipart_part_size_bytes")
+"""Options that set the store setting of the same name (see ``avala.testing._api.uploads``)."""
+
+
+async def _serve_until_signalled(
+    host: str, port: int, bench_items: int, settings: dict[str, int] | None = None
+) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -39,6 +66,7 @@ async def _serve_until_signalled(host: str, port: int, bench_items: int) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
             loop.add_signal_handler(sig, stop.set)
     state = ServerState(bench_items=bench_items, record_requests=False)
+    state.store.settings.update(settings or {})
     try:
         runner, bound = await start_server(state, host, port)
     except OSError as exc:
@@ -63,12 +91,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.bench_items < 0:
         parser.error("--bench-items must be >= 0")
+    settings: dict[str, int] = {}
+    for name in _UPLOAD_SETTINGS:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+        settings[name] = value
     try:
         check_host(args.host, args.allow_remote)
     except ValueError as exc:
         parser.error(str(exc))
     try:
-        return asyncio.run(_serve_until_signalled(args.host, args.port, args.bench_items))
+        return asyncio.run(_serve_until_signalled(args.host, args.port, args.bench_items, settings))
     except KeyboardInterrupt:  # a signal before the handlers were installed, or Windows
         return 0
 

@@ -66,6 +66,16 @@ def holds(server: ServerHandle, relative: str, data: bytes) -> bool:
     return False
 
 
+def assert_state_holds_no_secret(server: ServerHandle) -> None:
+    """The upload state on disk exists and holds neither the key nor a signed URL."""
+    files = [p for p in Path(os.environ["AVALA_STATE_DIR"]).rglob("*") if p.is_file()]
+    assert any(p.suffix == ".json" for p in files)
+    for path in files:
+        text = path.read_bytes()
+        assert server.api_key.encode() not in text and b"Signature" not in text, path
+        assert b"/_storage" not in text, path  # no storage URL
+
+
 def failing(contains: str) -> Fault:
     """A storage PUT failing with 500 (and ``Retry-After: 0``, so retries do not wait)."""
     return Fault.status(
@@ -159,6 +169,7 @@ async def test_multipart_files_go_as_signed_parts_and_resume_from_stored_parts(
         await create(api, source, name)
     assert caught.value.path == "big.bin" and caught.value.retries_taken == 5
     assert "X-Avala-Signature" not in str(caught.value)
+    assert_state_holds_no_secret(server)
     server.state.faults.clear()
     server.state.clear_requests()
     dataset = await create(api, source, name)
@@ -209,6 +220,7 @@ async def test_a_killed_process_resumes_and_sends_only_what_is_missing(
         server.state.faults.clear()
     done_by_child = in_storage()
     assert 20 <= len(done_by_child) < 30
+    assert_state_holds_no_secret(server)
     server.state.clear_requests()
     skipped: list[str] = []
     async with AsyncClient() as client:
