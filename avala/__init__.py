@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from ._client import AsyncClient
 from ._config import DEFAULT_BASE_URL, Timeout
+from ._pacing import Pacing
 from ._signup import async_signup
 from ._sync.client import Client
 from ._sync.signup import signup
@@ -39,6 +40,7 @@ from .errors import (
     ForbiddenError,
     NotEnrolledError,
     NotFoundError,
+    PoolTimeoutError,
     QuotaExceededError,
     RateLimitError,
     RedirectError,
@@ -100,6 +102,8 @@ __all__ = [
     "ForbiddenError",
     "NotEnrolledError",
     "NotFoundError",
+    "Pacing",
+    "PoolTimeoutError",
     "Project",
     "QuotaExceededError",
     "RateLimitError",

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._config import TimeoutTypes, check_max_retries, resolve_base_url, to_timeout
+from ._pacing import DEFAULT_PACING, Pacing
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, RateLimitInfo, RequestOptions, Transport
 from .credentials import Credential, CredentialProvider, build_chain
 
@@ -87,10 +88,15 @@ class AsyncClient:
             (connection errors, timeouts, 408, 409, 429, 5xx). 0 disables retries.
         credentials: A credential provider, a list of providers, or a
             :class:`avala.credentials.CredentialChain`, used instead of the default chain.
-        connection_limit: Most connections open at once.
+        connection_limit: Most connections open at once. A request that finds them all
+            busy queues for one (bounded by ``Timeout.pool``, not counted as a retry).
         max_response_size: Largest response body read, in bytes after decompression
             (default 64 MiB); a larger one raises :class:`avala.errors.ResponseTooLargeError`
             without being held in memory.
+        pacing: How requests are paced to stay inside the API's rate limits. By default
+            the client follows the server (waits when ``X-RateLimit-Remaining`` is 0, and
+            pauses every request for a 429's ``Retry-After``); :class:`avala.Pacing` adds
+            fixed limits; ``None`` turns pacing off. Shared with ``with_options`` twins.
 
     Raises:
         ValueError: no API key was found (:class:`avala.credentials.CredentialsNotFoundError`
@@ -158,8 +164,11 @@ class AsyncClient:
         credentials: CredentialProvider | Iterable[CredentialProvider] | None = None,
         connection_limit: int = 100,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        pacing: Pacing | None = DEFAULT_PACING,
     ) -> None:
         url = resolve_base_url(base_url)
+        if pacing is not None and not isinstance(pacing, Pacing):
+            raise TypeError(f"pacing must be an avala.Pacing or None, got {type(pacing).__name__}.")
         options = RequestOptions(
             to_timeout(timeout),
             check_max_retries(max_retries),
@@ -173,7 +182,14 @@ class AsyncClient:
             raise ValueError(f"connection_limit must be an int >= 1, got {connection_limit!r}.")
         chain = build_chain(api_key, credentials)
         self._setup(
-            Transport(url, chain, chain.resolve(), options, connection_limit=connection_limit),
+            Transport(
+                url,
+                chain,
+                chain.resolve(),
+                options,
+                connection_limit=connection_limit,
+                pacing=pacing,
+            ),
             options,
             owns=True,
         )

@@ -120,18 +120,23 @@ class Timeout:
 
     Attributes:
         total: The whole attempt, body included.
-        connect: Getting a connection, including the wait for a free pooled one.
+        connect: Opening a new connection (TCP and TLS).
         read: The longest gap between two reads of the response; defaults to ``total``.
+        pool: Waiting for a free connection when all ``connection_limit`` are busy
+            (defaults to ``total``). It is not part of an attempt: running out raises
+            :class:`~avala.errors.PoolTimeoutError`, never retried.
     """
 
     total: float = 60.0
     connect: float | None = 10.0
     read: float | None = None
+    pool: float | None = None
 
     def __attrs_post_init__(self) -> None:
         _positive("Timeout.total", self.total, allow_none=False)
         _positive("Timeout.connect", self.connect)
         _positive("Timeout.read", self.read)
+        _positive("Timeout.pool", self.pool)
 
 
 TimeoutTypes = float | Timeout

@@ -29,6 +29,7 @@ import attrs
 from yarl import URL
 
 from ._config import Timeout, check_max_retries
+from ._pacing import Pacer, Pacing
 from ._version import __version__
 from .credentials import Credential, CredentialChain
 from .errors import (
@@ -42,6 +43,7 @@ from .errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    PoolTimeoutError,
     QuotaExceededError,
     RateLimitError,
     RedirectError,
@@ -111,22 +113,37 @@ class RequestOptions:
     @client_timeout.default
     def _client_timeout(self) -> aiohttp.ClientTimeout:
         t = self.timeout
-        # Every field is set: aiohttp 3.x leaves unset fields at None (no limit).
+        # Each field set costs a timer per request. ``total`` bounds every attempt;
+        # ``sock_connect`` is armed only while a new connection is made; ``sock_read`` only
+        # when asked for. ``connect`` stays unset: it would count the wait for a pooled
+        # connection, which the transport bounds itself (Timeout.pool) and reports as such.
         return aiohttp.ClientTimeout(
             total=t.total,
-            connect=t.connect or t.total,
             sock_connect=t.connect or t.total,
-            sock_read=t.read or t.total,
+            sock_read=t.read if t.read is not None and t.read < t.total else None,
         )
 
 
 @attrs.frozen
 class RateLimitInfo:
-    """``X-RateLimit-*`` headers of the latest response (raw strings, or None)."""
+    """``X-RateLimit-*`` headers of the latest response (raw strings, or None), and where
+    the client's pacing stands.
+
+    Attributes:
+        limit: ``X-RateLimit-Limit``.
+        remaining: ``X-RateLimit-Remaining``.
+        reset: ``X-RateLimit-Reset`` (a Unix timestamp).
+        budget: Requests the client may still send before the reset, as it counts them
+            (the server's last ``remaining`` less requests sent since); None if unknown.
+        resumes_in: Seconds until paced requests may go again (after a 429 or a spent
+            budget); None when they may go now.
+    """
 
     limit: str | None = None
     remaining: str | None = None
     reset: str | None = None
+    budget: int | None = None
+    resumes_in: float | None = None
 
 
 class Response(NamedTuple):
@@ -398,6 +415,7 @@ class Transport:
         options: RequestOptions,
         *,
         connection_limit: int = 100,
+        pacing: Pacing | None = None,
     ) -> None:
         self.base_url = base_url
         # The client's own options become the session defaults, so a plain call passes no
@@ -413,6 +431,8 @@ class Transport:
         self._closing: asyncio.Future[None] | None = None  # done once close() starts
         self._rotation_lock: asyncio.Lock | None = None
         self._rate_headers: Mapping[str, str] | None = None
+        self._pacer = Pacer(pacing) if pacing is not None else None
+        self._pool: asyncio.Semaphore | None = None  # connection_limit slots, made on the loop
         self._set_headers(credential)
         _transports.add(self)
 
@@ -422,7 +442,9 @@ class Transport:
             if session is not None:
                 _inherited.append(session)
         self._session = self._storage = self._loop = self._rotation_lock = None
-        self._closing = None
+        self._closing = self._pool = None
+        if self._pacer is not None:  # its lock and futures belong to the parent's loop
+            self._pacer = Pacer(self._pacer.pacing)
 
     def __repr__(self) -> str:
         provider = None if self._credential is None else self._credential.provider
@@ -440,13 +462,14 @@ class Transport:
 
     @property
     def rate_limit(self) -> RateLimitInfo:
-        headers = self._rate_headers
-        if headers is None:
-            return RateLimitInfo()
+        headers = self._rate_headers or {}
+        budget, resumes_in = (None, None) if self._pacer is None else self._pacer.snapshot()
         return RateLimitInfo(
             headers.get("x-ratelimit-limit"),
             headers.get("x-ratelimit-remaining"),
             headers.get("x-ratelimit-reset"),
+            budget,
+            resumes_in,
         )
 
     @property
@@ -487,6 +510,7 @@ class Transport:
         if hasattr(session, "_retry_connection"):
             session._retry_connection = False
         self._session, self._loop = session, loop
+        self._pool = asyncio.Semaphore(self._connection_limit)
         return session
 
     def storage_session(self) -> aiohttp.ClientSession:
@@ -585,6 +609,65 @@ class Transport:
             self._set_headers(fresh)
             return True
 
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: URL,
+        extra: dict[str, str] | None,
+        json_body: Any,
+        timeout: aiohttp.ClientTimeout,
+        options: RequestOptions,
+        path: str,
+    ) -> tuple[bytes, int, Mapping[str, str], str | None]:
+        """One attempt: through the pacing gate and the pool, then the exchange."""
+        pacer = self._pacer
+        seq = 0
+        if pacer is not None:
+            seq = pacer.try_acquire() or await pacer.acquire(options.max_retry_after, self._pause)
+        status: int | None = None
+        headers: Mapping[str, str] | None = None
+        pool = self._pool
+        try:
+            if pool is not None:
+                if pool.locked():
+                    await self._wait_for_pool(pool, options)
+                else:
+                    await pool.acquire()
+            try:
+                async with session.request(
+                    method,
+                    url,
+                    headers=extra,
+                    json=json_body,
+                    allow_redirects=False,
+                    timeout=timeout,
+                ) as resp:
+                    raw = await _read(resp, options.max_response_size, method, path)
+                    status, headers = resp.status, resp.headers
+                    return raw, status, headers, resp.reason
+            finally:
+                if pool is not None:
+                    pool.release()
+        finally:
+            if pacer is not None:
+                pacer.release(seq, status, headers)
+
+    async def _wait_for_pool(self, pool: asyncio.Semaphore, options: RequestOptions) -> None:
+        """Queue for a connection, at most ``Timeout.pool`` (default: the total): a wait
+        that is neither a connection attempt nor a retry."""
+        limit = options.timeout.pool or options.timeout.total
+        log.debug("all %d connections busy; queueing for one", self._connection_limit)
+        try:
+            await asyncio.wait_for(pool.acquire(), limit)
+        except _TIMEOUTS:
+            raise PoolTimeoutError(
+                f"All {self._connection_limit} connections of this client stayed busy for "
+                f"{limit:g}s, so the request was never sent (nothing was retried). Raise "
+                f"connection_limit= (now {self._connection_limit}), send fewer requests at "
+                "once, or raise Timeout(pool=...)."
+            ) from None
+
     async def request(
         self,
         method: str,
@@ -614,18 +697,11 @@ class Transport:
             credential = self._credential
             started = time.monotonic() if debug else 0.0
             delay: float | None = None
+            paced = False
             try:
-                async with session.request(
-                    method,
-                    url,
-                    headers=extra,
-                    json=json_body,
-                    allow_redirects=False,
-                    timeout=timeout,
-                ) as resp:
-                    raw = await _read(resp, options.max_response_size, method, path)
-                    status = resp.status
-                    resp_headers = resp.headers
+                raw, status, resp_headers, reason = await self._attempt(
+                    session, method, url, extra, json_body, timeout, options, path
+                )
             except (aiohttp.ClientError, *_TIMEOUTS, RuntimeError) as exc:
                 if self._closed:  # closed under us: say so, not "connection reset"
                     raise _closed_error(retries) from None
@@ -667,9 +743,9 @@ class Transport:
                         data = _decode(raw, status, method, path, self._secret_bytes)
                     except APIResponseValidationError as invalid:
                         invalid.retries_taken = retries
-                        # raw, resp and its headers may echo the key: out of the frame
-                        # before tracebacks that capture locals can print them
-                        del raw, resp, resp_headers
+                        # raw and the headers may echo the key: out of the frame before
+                        # tracebacks that capture locals can print them
+                        del raw, resp_headers
                         raise
                     return Response(data, status, request_id, retries)
                 if status == 401 and not rotated and await self._rotate_credential(credential):
@@ -683,20 +759,24 @@ class Transport:
                         delay = backoff_delay(retries)
                     elif wait <= options.max_retry_after:
                         delay = wait
+                        # A paced client waits at its gate, where this 429 paused every request.
+                        pacer = self._pacer
+                        paced = status == 429 and pacer is not None and pacer.pacing.follow_server
                 if delay is None:
                     status_error = make_status_error(
                         status,
-                        resp.reason or "",
+                        reason or "",
                         resp_headers,
                         raw,
                         self._secret,
                         retries,
                         f"{method} {path}",
                     )
-                    del raw, resp, resp_headers  # may echo the key (see above)
+                    del raw, resp_headers  # may echo the key (see above)
                     raise status_error
             retries += 1
-            await self._pause(delay)
+            if not paced:
+                await self._pause(delay)
 
 
 async def _read(resp: aiohttp.ClientResponse, cap: int, method: str, path: str) -> bytes:

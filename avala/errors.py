@@ -30,6 +30,7 @@ __all__ = [
     "ForbiddenError",
     "NotEnrolledError",
     "NotFoundError",
+    "PoolTimeoutError",
     "QuotaExceededError",
     "RateLimitError",
     "RedirectError",
@@ -223,6 +224,12 @@ class APIConnectionError(AvalaError):
 
 class APITimeoutError(APIConnectionError):
     """The request did not complete within the configured timeout."""
+
+
+class PoolTimeoutError(APITimeoutError):
+    """Every connection of the client stayed busy for ``Timeout.pool`` seconds, so the
+    request was never sent (and not retried): raise ``connection_limit=`` or send fewer
+    requests at once."""
 
 
 class ResponseTooLargeError(AvalaError):

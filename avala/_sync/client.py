@@ -8,6 +8,7 @@ import functools
 from typing import TYPE_CHECKING
 
 from avala._client import AsyncClient
+from avala._pacing import DEFAULT_PACING
 from avala._portal import SyncClientBase
 from avala._transport import DEFAULT_MAX_RESPONSE_SIZE
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from avala._config import TimeoutTypes
+    from avala._pacing import Pacing
     from avala._sync.agents import Agents
     from avala._sync.annotation_issues import AnnotationIssues
     from avala._sync.annotations import Annotations
@@ -61,10 +63,15 @@ class Client(SyncClientBase):
             (connection errors, timeouts, 408, 409, 429, 5xx). 0 disables retries.
         credentials: A credential provider, a list of providers, or a
             :class:`avala.credentials.CredentialChain`, used instead of the default chain.
-        connection_limit: Most connections open at once.
+        connection_limit: Most connections open at once. A request that finds them all
+            busy queues for one (bounded by ``Timeout.pool``, not counted as a retry).
         max_response_size: Largest response body read, in bytes after decompression
             (default 64 MiB); a larger one raises :class:`avala.errors.ResponseTooLargeError`
             without being held in memory.
+        pacing: How requests are paced to stay inside the API's rate limits. By default
+            the client follows the server (waits when ``X-RateLimit-Remaining`` is 0, and
+            pauses every request for a 429's ``Retry-After``); :class:`avala.Pacing` adds
+            fixed limits; ``None`` turns pacing off. Shared with ``with_options`` twins.
 
     Raises:
         ValueError: no API key was found (:class:`avala.credentials.CredentialsNotFoundError`
@@ -81,6 +88,7 @@ class Client(SyncClientBase):
         credentials: CredentialProvider | Iterable[CredentialProvider] | None = None,
         connection_limit: int = 100,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        pacing: Pacing | None = DEFAULT_PACING,
     ) -> None:
         self._bind(
             AsyncClient(
@@ -91,6 +99,7 @@ class Client(SyncClientBase):
                 credentials=credentials,
                 connection_limit=connection_limit,
                 max_response_size=max_response_size,
+                pacing=pacing,
             ),
             None,
         )

@@ -14,6 +14,10 @@ data, fault injection and a request log::
 
 Run it standalone with ``python -m avala.testing [--port 8000] [--bench-items N]``.
 
+Rate limits: ``serve(rate_limit=RateLimit(per_minute=100, per_second=20))`` (or
+``ServerState(rate_limit=...)``, ``state.rate_limit = ...``, ``--rate-limit``) enforces the
+API's limits: ``X-RateLimit-*`` headers, and 429 with ``Retry-After`` beyond them.
+
 Uploads: presigned upload grants (manual dataset uploads, fleet recordings) point at object
 storage on the same server under ``/_storage/`` (anonymous, S3-shaped answers); what was
 uploaded is in ``server.state.storage.objects[key]`` (size, MD5, SHA-256, and the bytes of
@@ -27,6 +31,7 @@ scripted with ``state.next_export_status_sequence("pending", "failed")``.
 
 from ._app import STATE_KEY, create_app, decode_cursor, encode_cursor
 from ._faults import Fault, FaultQueue
+from ._ratelimit import RateLimit
 from ._runner import ServerHandle, serve, serve_async
 from ._state import DEMO_API_KEY, EXPIRED_API_KEY, RecordedRequest, ServerState
 from ._storage import MultipartUpload, Storage, StoredObject, StoredPart
@@ -42,6 +47,7 @@ __all__ = [
     "Fault",
     "FaultQueue",
     "MultipartUpload",
+    "RateLimit",
     "RecordedRequest",
     "ServerHandle",
     "ServerState",

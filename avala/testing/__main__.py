@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ._ratelimit import RateLimit
 from ._runner import check_host, start_server
 from ._state import DEMO_API_KEY, ServerState
 
@@ -48,6 +49,30 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="part size of MULTIPART uploads (default: 64 MiB)",
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help=(
+            "requests allowed per minute, reported in X-RateLimit-* (default: 1,000,000; "
+            "none when only --burst-rate is given)"
+        ),
+    )
+    parser.add_argument(
+        "--burst-rate",
+        type=float,
+        default=None,
+        metavar="R",
+        help="requests allowed per second beyond which a 429 answers (default: none)",
+    )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests --burst-rate lets through at once (default: R rounded up)",
+    )
     parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     return parser
 
@@ -57,7 +82,11 @@ _UPLOAD_SETTINGS = ("upload_quota_bytes", "multipart_threshold_bytes", "multipar
 
 
 async def _serve_until_signalled(
-    host: str, port: int, bench_items: int, settings: dict[str, int] | None = None
+    host: str,
+    port: int,
+    bench_items: int,
+    settings: dict[str, int] | None = None,
+    rate_limit: RateLimit | None = None,
 ) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -65,7 +94,7 @@ async def _serve_until_signalled(
     for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
             loop.add_signal_handler(sig, stop.set)
-    state = ServerState(bench_items=bench_items, record_requests=False)
+    state = ServerState(bench_items=bench_items, record_requests=False, rate_limit=rate_limit)
     state.store.settings.update(settings or {})
     try:
         runner, bound = await start_server(state, host, port)
@@ -101,10 +130,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings[name] = value
     try:
         check_host(args.host, args.allow_remote)
+        rate_limit = None
+        if args.rate_limit is not None or args.burst_rate is not None:
+            rate_limit = RateLimit(
+                per_minute=args.rate_limit, per_second=args.burst_rate, burst=args.burst
+            )
+        elif args.burst is not None:
+            raise ValueError("--burst needs --burst-rate")
     except ValueError as exc:
         parser.error(str(exc))
     try:
-        return asyncio.run(_serve_until_signalled(args.host, args.port, args.bench_items, settings))
+        return asyncio.run(
+            _serve_until_signalled(args.host, args.port, args.bench_items, settings, rate_limit)
+        )
     except KeyboardInterrupt:  # a signal before the handlers were installed, or Windows
         return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 import struct
 import time
@@ -16,6 +17,7 @@ from aiohttp.typedefs import Handler, Middleware
 from ._api import ENDPOINTS
 from ._engine import decode_cursor, encode_cursor, json_response, routes
 from ._faults import API_PREFIX, Fault
+from ._ratelimit import throttled_headers
 from ._schema import ApiError
 from ._state import RecordedRequest, ServerState
 from ._storage import is_storage_path, storage_routes
@@ -39,6 +41,8 @@ STATE_KEY = web.AppKey("avala_testing_state", ServerState)
 """Application key under which :func:`create_app` stores the :class:`ServerState`."""
 
 _CLOSING_KEY = web.AppKey("avala_testing_closing", asyncio.Event)
+#: The X-RateLimit-* headers of a request's answer.
+_RATE_HEADERS = web.RequestKey("avala_testing_rate_headers", dict[str, str])
 
 
 # --------------------------------------------------------------------------- middleware
@@ -147,9 +151,20 @@ def _make_middleware(state: ServerState, anonymous: set[web.AbstractRoute]) -> M
                     time=time.monotonic(),
                 )
             )
+        allowed, wait = True, 0.0
+        if not is_storage_path(request.path):  # storage is not rate limited
+            allowed, request[_RATE_HEADERS], wait = state.rate_limit_check()
         fault = state.faults.take(request.method, request.path, request.query_string)
         if fault is not None:
             return await inject(request, handler, fault)
+        if not allowed:
+            seconds = math.ceil(wait)
+            response = json_response(
+                {"detail": f"Request was throttled. Expected available in {seconds} seconds."},
+                429,
+            )
+            response.headers.update(throttled_headers(wait))
+            return response
         return await serve(request, handler)
 
     return middleware
@@ -179,12 +194,8 @@ def create_app(state: ServerState | None = None) -> web.Application:
         headers = response.headers
         if "X-Request-Id" not in headers:
             headers["X-Request-Id"] = state.next_request_id()
-        if is_storage_path(request.path):
-            return  # storage is not rate limited
-        limit, remaining, reset = state.rate_limit_tick()
-        headers.setdefault("X-RateLimit-Limit", limit)
-        headers.setdefault("X-RateLimit-Remaining", remaining)
-        headers.setdefault("X-RateLimit-Reset", reset)
+        for name, value in request.get(_RATE_HEADERS, {}).items():
+            headers.setdefault(name, value)
 
     async def on_shutdown(app: web.Application) -> None:
         app[_CLOSING_KEY].set()  # wake delayed requests

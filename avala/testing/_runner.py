@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ._app import create_app
 from ._faults import API_PREFIX
+from ._ratelimit import RateLimit
 from ._state import DEMO_API_KEY, EXPIRED_API_KEY, ServerState
 
 SHUTDOWN_TIMEOUT = 2.0
@@ -113,11 +114,15 @@ async def start_server(state: ServerState, host: str, port: int) -> tuple[web.Ap
     return runner, bound
 
 
-def _make_state(state: ServerState | None, bench_items: int) -> ServerState:
+def _make_state(
+    state: ServerState | None, bench_items: int, rate_limit: RateLimit | None = None
+) -> ServerState:
     if state is None:
-        return ServerState(bench_items=bench_items)
+        return ServerState(bench_items=bench_items, rate_limit=rate_limit)
     if bench_items:
         raise ValueError("pass bench_items to ServerState(...) when giving a state")
+    if rate_limit is not None:
+        state.rate_limit = rate_limit
     return state
 
 
@@ -129,6 +134,7 @@ async def serve_async(
     bench_items: int = 0,
     state: ServerState | None = None,
     allow_remote: bool = False,
+    rate_limit: RateLimit | None = None,
 ) -> AsyncIterator[ServerHandle]:
     """Run a test server on the current event loop for the duration of an ``async with``.
 
@@ -142,12 +148,14 @@ async def serve_async(
         bench_items: Items in the generated ``bench/bench`` dataset (ignored with ``state``).
         state: An existing state to serve; a fresh seeded one if omitted.
         allow_remote: Allow a non-loopback ``host``.
+        rate_limit: A :class:`~avala.testing.RateLimit` to enforce (429 with
+            ``Retry-After`` beyond it); by default one no test reaches.
 
     Yields:
         The server handle.
     """
     check_host(host, allow_remote)
-    state = _make_state(state, bench_items)
+    state = _make_state(state, bench_items, rate_limit)
     runner, bound = await start_server(state, host, port)
     try:
         with _insecure_loopback():
@@ -212,6 +220,7 @@ def serve(
     bench_items: int = 0,
     state: ServerState | None = None,
     allow_remote: bool = False,
+    rate_limit: RateLimit | None = None,
 ) -> Iterator[ServerHandle]:
     """Run a test server on a background thread (with its own loop) inside a ``with`` block.
 
@@ -227,6 +236,8 @@ def serve(
         bench_items: Items in the generated ``bench/bench`` dataset (ignored with ``state``).
         state: An existing state to serve; a fresh seeded one if omitted.
         allow_remote: Allow a non-loopback ``host``.
+        rate_limit: A :class:`~avala.testing.RateLimit` to enforce (429 with
+            ``Retry-After`` beyond it); by default one no test reaches.
 
     Yields:
         The server handle.
@@ -236,7 +247,7 @@ def serve(
         ...     client = Client(api_key=server.api_key, base_url=server.base_url)
     """
     check_host(host, allow_remote)
-    state = _make_state(state, bench_items)
+    state = _make_state(state, bench_items, rate_limit)
     thread = _ServerThread(state, host, port)
     thread.start()
     thread.wait_ready()

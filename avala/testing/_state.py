@@ -6,7 +6,6 @@ import itertools
 import json
 import secrets
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from ._api import TABLES
 from ._api.datasets import add_bench
 from ._faults import FaultQueue
+from ._ratelimit import RateLimit, RateLimiter
 from ._storage import Storage
 from ._store import Store
 
@@ -22,9 +22,6 @@ DEMO_API_KEY = "avk_demo_local_key_0123456789abcdef"
 
 EXPIRED_API_KEY = "avk_demo_expired_key_0123456789abcd"
 """A key the test server knows as expired (401 ``API key has expired.``)."""
-
-RATE_LIMIT = 1000
-RATE_WINDOW_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -78,6 +75,8 @@ class ServerState:
         dataset_polls: On which detail GET a dataset created by POST becomes ``created``.
         record_requests: Whether to keep the request log (switch off for benchmarks).
         max_recorded: Size bound of the request log.
+        rate_limit: The rate limit enforced on API requests (not storage); by default
+            1,000,000 per minute, reported in ``X-RateLimit-*`` but never reached.
 
     Attributes:
         store: The data (:class:`Store`).
@@ -94,6 +93,7 @@ class ServerState:
         dataset_polls: int = 2,
         record_requests: bool = True,
         max_recorded: int = 10_000,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.store: Store = Store(
             TABLES, seed=seed, export_polls=export_polls, dataset_polls=dataset_polls
@@ -109,8 +109,7 @@ class ServerState:
         self._log_lock = threading.Lock()
         self._request_ids = itertools.count(1)
         self._id_prefix = "req_" + secrets.token_hex(4)
-        self._window_end = 0
-        self._window_count = 0
+        self._limiter = RateLimiter(rate_limit or RateLimit())
 
     # ---- keys
 
@@ -173,15 +172,21 @@ class ServerState:
         """Return a new unique request id (``req_<hex>``)."""
         return f"{self._id_prefix}{next(self._request_ids):010x}"
 
-    def rate_limit_tick(self) -> tuple[str, str, str]:
-        """Count one response; return the ``X-RateLimit-Limit/Remaining/Reset`` values.
+    @property
+    def rate_limit(self) -> RateLimit:
+        """The rate limit enforced on API requests; setting one starts counting afresh."""
+        return self._limiter.limit
 
-        Nothing is ever refused: the counter only feeds the headers.
-        """
-        now = int(time.time())
-        if now >= self._window_end:
-            self._window_end = now - now % RATE_WINDOW_SECONDS + RATE_WINDOW_SECONDS
-            self._window_count = 0
-        self._window_count += 1
-        remaining = max(0, RATE_LIMIT - self._window_count)
-        return str(RATE_LIMIT), str(remaining), str(self._window_end)
+    @rate_limit.setter
+    def rate_limit(self, limit: RateLimit) -> None:
+        self._limiter = RateLimiter(limit)
+
+    @property
+    def throttled(self) -> int:
+        """How many requests the rate limit refused (429) since it was set."""
+        return self._limiter.refused
+
+    def rate_limit_check(self) -> tuple[bool, dict[str, str], float]:
+        """Count one API request against the rate limit: whether it may go on, the
+        ``X-RateLimit-*`` headers, and when refused the seconds to wait."""
+        return self._limiter.check()

@@ -133,8 +133,8 @@ async def test_every_response_has_request_id_and_rate_limit_headers(
             request_id = response.headers["X-Request-Id"]
             assert request_id.startswith("req_")
             seen.add(request_id)
-            assert response.headers["X-RateLimit-Limit"] == "1000"
-            assert int(response.headers["X-RateLimit-Remaining"]) < 1000
+            assert response.headers["X-RateLimit-Limit"] == "1000000"  # never reached
+            assert int(response.headers["X-RateLimit-Remaining"]) < 1_000_000
             assert int(response.headers["X-RateLimit-Reset"]) > time.time() - 1
     assert len(seen) == 3
 

@@ -164,3 +164,43 @@ async def test_cli_refuses_remote_host() -> None:
     _, stderr = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert b"loopback" in stderr
+
+
+async def test_cli_enforces_a_rate_limit() -> None:
+    proc, lines = await _start_cli("--port", "0", "--rate-limit", "3", "--burst-rate", "1000")
+    try:
+        base = lines[0].rsplit(" ", 1)[-1]
+        statuses, remaining = [], []
+        async with aiohttp.ClientSession(headers={"X-Avala-Api-Key": DEMO_API_KEY}) as session:
+            for _ in range(4):
+                async with session.get(base + "/datasets/") as response:
+                    statuses.append(response.status)
+                    remaining.append(response.headers["X-RateLimit-Remaining"])
+                    retry_after = response.headers.get("Retry-After")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 30)
+    if statuses == [200, 200, 200, 200]:
+        pytest.skip("the minute window turned over mid-test")
+    assert statuses == [200, 200, 200, 429] and remaining == ["2", "1", "0", "0"]
+    assert retry_after is not None and 1 <= int(retry_after) <= 60
+
+
+async def test_serve_enforces_a_burst_limit() -> None:
+    from avala.testing import RateLimit
+
+    limit = RateLimit(per_minute=None, per_second=1, burst=2)
+    answers = []
+    async with (
+        serve_async(rate_limit=limit) as srv,
+        aiohttp.ClientSession(headers={"X-Avala-Api-Key": srv.api_key}) as session,
+    ):
+        for _ in range(3):
+            async with session.get(srv.url("/datasets/")) as response:
+                answers.append((response.status, dict(response.headers), await response.json()))
+    assert [status for status, _, _ in answers] == [200, 200, 429]
+    _, headers, body = answers[-1]
+    assert headers["X-RateLimit-Limit"] == "2" and headers["X-RateLimit-Remaining"] == "0"
+    assert int(headers["Retry-After"]) == 1 and 0 < int(headers["retry-after-ms"]) <= 1000
+    assert body["detail"].startswith("Request was throttled.")
+    assert srv.state.throttled == 1

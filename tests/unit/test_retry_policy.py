@@ -339,7 +339,9 @@ async def test_retry_after_is_honoured(
     busy(http, status, headers=headers)
     ok(http)
     assert (await client.datasets.get("ds-1")).uid == "ds-1"
-    assert sleeps == [pytest.approx(expected)]
+    # A 429 is waited out at the client's pacing gate (from when it arrived), others by the
+    # request itself: one wait either way (none for a 429's "0").
+    assert sum(sleeps) == pytest.approx(expected, abs=0.01) and len(sleeps) <= 1
 
 
 async def test_unusable_retry_after_falls_back_to_backoff(
