@@ -28,6 +28,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from . import _tracing
 from ._config import Timeout, check_max_retries
 from ._pacing import Pacer, Pacing
 from ._version import __version__
@@ -619,19 +620,28 @@ class Transport:
         timeout: aiohttp.ClientTimeout,
         options: RequestOptions,
         path: str,
+        span: _tracing.Span | None = None,
     ) -> tuple[bytes, int, Mapping[str, str], str | None]:
         """One attempt: through the pacing gate and the pool, then the exchange."""
         pacer = self._pacer
         seq = 0
         if pacer is not None:
-            seq = pacer.try_acquire() or await pacer.acquire(options.max_retry_after, self._pause)
+            seq = pacer.try_acquire() or 0
+            if not seq:
+                waited = time.monotonic()
+                seq = await pacer.acquire(options.max_retry_after, self._pause)
+                if span is not None:
+                    span.pacing_wait += time.monotonic() - waited
         status: int | None = None
         headers: Mapping[str, str] | None = None
         pool = self._pool
         try:
             if pool is not None:
                 if pool.locked():
+                    waited = time.monotonic()
                     await self._wait_for_pool(pool, options)
+                    if span is not None:
+                        span.pool_wait += time.monotonic() - waited
                 else:
                     await pool.acquire()
             try:
@@ -676,8 +686,32 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        operation: str | None = None,
+        template: str | None = None,
     ) -> Response:
-        """Send one logical request (with retries) and return the decoded 2xx response."""
+        """Send one logical request (with retries) and return the decoded 2xx response.
+
+        With OpenTelemetry configured it is one span, named ``operation``
+        (``avala.<resource>.<method>``) with the route ``template``.
+        """
+        tracer = _tracing.tracer()
+        if tracer is None:
+            return await self._request(method, path, options, params, json_body, None)
+        name = operation or f"avala {method} {template or path}"
+        with _tracing.Span(tracer, name, method, template or path) as span:
+            response = await self._request(method, path, options, params, json_body, span)
+            span.span.set_attribute("http.response.status_code", response.status)
+            return response
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        options: RequestOptions,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        span: _tracing.Span | None,
+    ) -> Response:
         session = self._get_session()
         url_text = self.base_url + path
         if params:
@@ -698,9 +732,11 @@ class Transport:
             started = time.monotonic() if debug else 0.0
             delay: float | None = None
             paced = False
+            if span is not None:
+                span.attempts = retries + 1
             try:
                 raw, status, resp_headers, reason = await self._attempt(
-                    session, method, url, extra, json_body, timeout, options, path
+                    session, method, url, extra, json_body, timeout, options, path, span
                 )
             except (aiohttp.ClientError, *_TIMEOUTS, RuntimeError) as exc:
                 if self._closed:  # closed under us: say so, not "connection reset"
@@ -720,6 +756,7 @@ class Transport:
                 retryable = (idempotent or never_sent) and not isinstance(
                     exc, _NOT_RETRYABLE_CONNECT
                 )
+                why = type(error).__name__
                 if not retryable or retries >= options.max_retries:
                     error.retries_taken = retries
                     raise error from exc
@@ -751,6 +788,7 @@ class Transport:
                 if status == 401 and not rotated and await self._rotate_credential(credential):
                     rotated = True
                     continue
+                why = f"HTTP {status}"
                 if retries < options.max_retries and should_retry_status(
                     method, status, resp_headers
                 ):
@@ -775,6 +813,8 @@ class Transport:
                     del raw, resp_headers  # may echo the key (see above)
                     raise status_error
             retries += 1
+            if span is not None:
+                span.retry(retries, why, delay)
             if not paced:
                 await self._pause(delay)
 

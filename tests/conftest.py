@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _global_tracer_provider() -> Iterator[None]:
+    """A test (or a docs example) that sets OpenTelemetry's global tracer provider, as an
+    application does once at startup, leaves the next test with none: the API allows one
+    per process, so its private "set once" guard is restored here."""
+    yield
+    otel = sys.modules.get("opentelemetry.trace")
+    if otel is not None and getattr(otel, "_TRACER_PROVIDER", None) is not None:
+        otel._TRACER_PROVIDER = None  # type: ignore[attr-defined]
+        otel._TRACER_PROVIDER_SET_ONCE._done = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

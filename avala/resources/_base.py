@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 from yarl import URL
 
+from .. import _tracing
 from .._serde import converter, structure
 from .._transport import Response
 from ..errors import APIResponseValidationError
@@ -72,8 +74,25 @@ def check_seconds(name: str, value: float, *, allow_zero: bool) -> float:
 
 def path(template: str, **ids: object) -> str:
     """Fill each ``{name}`` of ``template`` with its id, encoded as one path segment
-    (see :func:`segment`): ``path("/agents/{uid}/", uid=uid)``."""
+    (see :func:`segment`): ``path("/agents/{uid}/", uid=uid)``. With tracing on, the
+    template is remembered for the request's span."""
+    if _tracing.enabled():
+        _TEMPLATE.set(template)
     return template.format_map({name: segment(name, value) for name, value in ids.items()})
+
+
+_TEMPLATE: ContextVar[str | None] = ContextVar("avala_route_template", default=None)
+
+
+def _traced(resource: object, url: str) -> tuple[str | None, str | None]:
+    """The span name and route template of the call ``resource`` is making, when tracing."""
+    if not _tracing.enabled():
+        return None, None
+    template = _TEMPLATE.get()
+    _TEMPLATE.set(None)
+    if template is None or template.count("/") != url.count("/"):
+        template = url
+    return _tracing.operation(resource), template
 
 
 def body(**values: Any) -> dict[str, Any]:
@@ -148,8 +167,15 @@ class AsyncResource:
         json: Any = None,
     ) -> T:
         client = self._client
+        operation, template = _traced(self, path)
         response = await client._transport.request(
-            method, path, client._options, params=params, json_body=json
+            method,
+            path,
+            client._options,
+            params=params,
+            json_body=json,
+            operation=operation,
+            template=template,
         )
         return structure(response.data, model)
 
@@ -170,7 +196,10 @@ class AsyncResource:
         """A call whose answer carries nothing to return (204, or a body the API documents
         as ignored)."""
         client = self._client
-        await client._transport.request(method, path, client._options, json_body=json)
+        operation, template = _traced(self, path)
+        await client._transport.request(
+            method, path, client._options, json_body=json, operation=operation, template=template
+        )
 
     def _list(
         self,
@@ -187,17 +216,21 @@ class AsyncResource:
         check_limit(params.get("limit"))
         if rename:
             params = {rename.get(key, key): value for key, value in params.items()}
-        return AsyncPaginator(ListEndpoint(self._client, path, model, query(**params)))
+        endpoint = ListEndpoint(self._client, path, model, query(**params))
+        endpoint.operation, endpoint.template = _traced(self, path)
+        return AsyncPaginator(endpoint)
 
 
 class ListEndpoint(Generic[T]):
     """A paginated endpoint with its filters: what a paginator fetches and decodes."""
 
-    __slots__ = ("_client", "_hook", "_model", "_params", "_path")
+    __slots__ = ("_client", "_hook", "_model", "_params", "_path", "operation", "template")
 
     def __init__(
         self, client: AsyncClient, path: str, model: type[T], params: dict[str, str]
     ) -> None:
+        self.operation: str | None = None
+        self.template: str | None = None
         self._client = client
         self._path = path
         self._model = model
@@ -212,7 +245,14 @@ class ListEndpoint(Generic[T]):
         else:
             path = self._path
             params = {**self._params, **cursor} if cursor else self._params
-        return await client._transport.request("GET", path, client._options, params=params)
+        return await client._transport.request(
+            "GET",
+            path,
+            client._options,
+            params=params,
+            operation=self.operation,
+            template=self.template,
+        )
 
     def _invalid(self, response: Response, problem: object) -> APIResponseValidationError:
         return APIResponseValidationError(
