@@ -601,7 +601,7 @@ class Transport:
             if self._credential is not rejected:
                 return True  # another request already rotated it
             try:
-                fresh = await asyncio.get_running_loop().run_in_executor(None, chain.resolve)
+                fresh = await asyncio.get_running_loop().run_in_executor(None, chain.refresh)
             except AvalaError:
                 return False
             if fresh.api_key == rejected.api_key:

@@ -16,6 +16,12 @@ provider or chain, e.g. a secret manager::
     from avala.credentials import CallableProvider
 
     client = AsyncClient(credentials=CallableProvider(get_secret))
+
+A provider that caches its key (the secret managers of :mod:`avala.integrations.aws` and
+:mod:`avala.integrations.gcp`) also has an ``invalidate()`` method
+(:class:`RefreshableProvider`). When the API rejects the key, the client calls
+:meth:`CredentialChain.refresh`, which tells every such provider to forget its cached key
+before asking the chain again, so a key rotated in the source is picked up without a restart.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ __all__ = [
     "EnvironmentProvider",
     "ExplicitKeyProvider",
     "FileProvider",
+    "RefreshableProvider",
     "default_chain",
 ]
 
@@ -121,6 +128,22 @@ class CredentialProvider(Protocol):
 
     def get_api_key(self) -> str:
         """Return the key, or raise :class:`CredentialUnavailable` if the source is empty."""
+        ...
+
+
+@runtime_checkable
+class RefreshableProvider(CredentialProvider, Protocol):
+    """A provider that caches its key and can be told to read the source again.
+
+    :meth:`CredentialChain.refresh` (called by a client after the API answered 401) calls
+    ``invalidate()`` on each provider that has it, then resolves the chain again.
+    """
+
+    def invalidate(self) -> None:
+        """Forget the cached key, so the next ``get_api_key()`` reads the source again.
+
+        Keep it cheap (no I/O): the reading belongs in ``get_api_key()``.
+        """
         ...
 
 
@@ -355,6 +378,40 @@ class CredentialChain:
     def get_api_key(self) -> str:
         """The key of the first provider that has one."""
         return self.resolve().api_key
+
+    def invalidate(self) -> None:
+        """Tell each provider that caches its key (has ``invalidate()``) to forget it.
+
+        Nested chains pass it on to their own providers.
+
+        Raises:
+            CredentialProviderError: a provider's ``invalidate()`` raised.
+        """
+        for provider in self.providers:
+            invalidate = getattr(provider, "invalidate", None)
+            if not callable(invalidate):
+                continue
+            try:
+                invalidate()
+            except CredentialError:
+                raise
+            except Exception as exc:
+                raise CredentialProviderError(
+                    provider.name, f"invalidate() raised {type(exc).__name__}: {exc}"
+                ) from exc
+
+    def refresh(self) -> Credential:
+        """Forget cached keys (:meth:`invalidate`), then :meth:`resolve` again.
+
+        A client calls this, in a worker thread, when the API rejects its key (401), and
+        switches to the new key if it differs from the rejected one. Providers may do
+        blocking I/O here.
+
+        Returns:
+            The credential resolved after the caches were dropped.
+        """
+        self.invalidate()
+        return self.resolve()
 
 
 def default_chain(api_key: str | None = None) -> CredentialChain:
