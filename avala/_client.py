@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ._config import TimeoutTypes, check_max_retries, resolve_base_url, to_timeout
 from ._pacing import DEFAULT_PACING, Pacing
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, RateLimitInfo, RequestOptions, Transport
-from .credentials import Credential, CredentialProvider, build_chain
+from .credentials import Credential, CredentialProvider, build_chain, check_api_key
 
 if TYPE_CHECKING:
     from .resources.agents import AsyncAgents
@@ -228,6 +228,34 @@ class AsyncClient:
         )
         derived = object.__new__(AsyncClient)
         derived._setup(self._transport, options, owns=False)
+        return derived
+
+    def with_credential(self, api_key: str) -> AsyncClient:
+        """A client sharing this one's connection pool and call settings, sending another key.
+
+        For multi-tenant services: one client (one pool) for the process, and per request
+        ``client.with_credential(tenant_key).datasets.list()``. No session or connection is
+        opened for it, and the key is sent only on the derived client's own requests (never
+        set on the shared session, so no other request can carry it); it is redacted from
+        reprs and errors like the client's own key.
+
+        The derived client does not own the pool: closing it (or leaving its ``with``
+        block) leaves the original open; closing the original closes the pool for both. Its
+        key is final (a 401 is raised, not retried with another key). Its pacing follows
+        its own key's rate limits, so keep one derived client per tenant if pacing should
+        span requests.
+
+        Args:
+            api_key: The API key to send instead of this client's.
+
+        Raises:
+            ValueError: ``api_key`` is empty, or has whitespace or control characters
+                inside (a :class:`avala.credentials.CredentialProviderError`, which never
+                shows the key).
+        """
+        credential = Credential(check_api_key(api_key, "explicit"), "explicit")
+        derived = object.__new__(AsyncClient)
+        derived._setup(self._transport.with_credential(credential), self._options, owns=False)
         return derived
 
     @property

@@ -21,7 +21,7 @@ import uuid
 import weakref
 from collections.abc import Mapping
 from datetime import timezone
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlencode
 
 import aiohttp
@@ -477,6 +477,15 @@ class Transport:
     def has_open_session(self) -> bool:
         return self._session is not None and not self._session.closed
 
+    def with_credential(self, credential: Credential) -> Transport:
+        """A view of this transport that sends ``credential``'s key instead of this one's.
+
+        It uses this transport's session and connection pool (opening none of its own) and
+        is closed with it; closing the view leaves them open. The key goes only on the
+        view's own requests, as a per-request header: the session's defaults never change.
+        """
+        return _SharedTransport(self, credential)
+
     def _set_headers(self, credential: Credential | None) -> None:
         """Headers for ``credential``; None (``signup``) sends no key at all."""
         self._credential = credential
@@ -817,6 +826,88 @@ class Transport:
                 span.retry(retries, why, delay)
             if not paced:
                 await self._pause(delay)
+
+
+class _KeyedSession:
+    """A transport's session as a view sees it: each request carries the view's key, which
+    replaces the session's default ``X-Avala-Api-Key`` for that request only."""
+
+    __slots__ = ("_header", "session")
+
+    def __init__(self, session: aiohttp.ClientSession, secret: _Secret) -> None:
+        self.session = session
+        self._header = {"X-Avala-Api-Key": secret}
+
+    def request(
+        self, method: str, url: Any, *, headers: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        merged = dict(headers) if headers else {}
+        merged.update(self._header)
+        return self.session.request(method, url, headers=merged, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+    def __repr__(self) -> str:
+        return "<the shared aiohttp session, sending another API key>"
+
+
+class _SharedTransport(Transport):
+    """What :meth:`Transport.with_credential` returns: another key over the parent's session,
+    connection pool and backoff wake-ups; its own rate-limit view and pacing (limits are the
+    key's). It never opens, owns or closes a session."""
+
+    def __init__(self, parent: Transport, credential: Credential) -> None:
+        self._parent = parent
+        self._view_closed = False
+        self._keyed: _KeyedSession | None = None
+        pacer = parent._pacer
+        super().__init__(
+            parent.base_url,
+            None,  # no chain: a 401 is final, and the headers are never rebuilt
+            credential,
+            parent._default_options,
+            connection_limit=parent._connection_limit,
+            pacing=None if pacer is None else pacer.pacing,
+        )
+
+    @property
+    def _closed(self) -> bool:
+        return self._view_closed or self._parent._closed
+
+    @_closed.setter
+    def _closed(self, value: bool) -> None:
+        self._view_closed = value
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + ", shared=True)"
+
+    def with_credential(self, credential: Credential) -> Transport:
+        return _SharedTransport(self._parent, credential)
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._view_closed:
+            raise _closed_error()
+        parent = self._parent
+        session = parent._get_session()
+        self._pool = parent._pool  # one connection_limit for the parent and all its views
+        keyed = self._keyed
+        if keyed is None or keyed.session is not session:
+            if self._secret is None:  # a view is made with a credential; never anonymous
+                raise AvalaError("This transport view has no API key to send.")
+            keyed = self._keyed = _KeyedSession(session, self._secret)
+        return cast(aiohttp.ClientSession, keyed)
+
+    def storage_session(self) -> aiohttp.ClientSession:
+        if self._view_closed:
+            raise _closed_error()
+        return self._parent.storage_session()
+
+    async def _pause(self, delay: float) -> None:
+        await self._parent._pause(delay)  # so closing the parent cuts it short too
+
+    async def close(self) -> None:
+        self._view_closed = True  # the session and the pool are the parent's
 
 
 async def _read(resp: aiohttp.ClientResponse, cap: int, method: str, path: str) -> bytes:

@@ -247,6 +247,31 @@ class Client(SyncClientBase):
             )
         )
 
+    def with_credential(self, api_key: str) -> Client:
+        """A client sharing this one's connection pool and call settings, sending another key.
+
+        For multi-tenant services: one client (one pool) for the process, and per request
+        ``client.with_credential(tenant_key).datasets.list()``. No session or connection is
+        opened for it, and the key is sent only on the derived client's own requests (never
+        set on the shared session, so no other request can carry it); it is redacted from
+        reprs and errors like the client's own key.
+
+        The derived client does not own the pool: closing it (or leaving its ``with``
+        block) leaves the original open; closing the original closes the pool for both. Its
+        key is final (a 401 is raised, not retried with another key). Its pacing follows
+        its own key's rate limits, so keep one derived client per tenant if pacing should
+        span requests.
+
+        Args:
+            api_key: The API key to send instead of this client's.
+
+        Raises:
+            ValueError: ``api_key`` is empty, or has whitespace or control characters
+                inside (a :class:`avala.credentials.CredentialProviderError`, which never
+                shows the key).
+        """
+        return self._derive(self._async.with_credential(api_key=api_key))
+
     @property
     def base_url(self) -> str:
         """The API root every request goes to."""
