@@ -9,6 +9,7 @@ Options:
     --no-docs      do not rewrite docs/performance.md or docs/performance.png.
     --no-memory    skip the million-item memory walk.
     --no-import    skip the import-time measurement.
+    --no-nginx     time against the bundled Python server only (no nginx column).
     --fail-on-miss exit with status 1 if any target is missed.
 """
 
@@ -23,7 +24,10 @@ from pathlib import Path
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark avala against raw aiohttp and httpx + pydantic.",
+        description=(
+            "Benchmark avala against raw aiohttp and httpx + pydantic, against nginx serving "
+            "canned answers and against the bundled Python server."
+        ),
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny counts, one repetition, no docs (smoke test)"
@@ -41,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory walk")
     parser.add_argument("--no-import", action="store_true", help="skip import-time runs")
+    parser.add_argument(
+        "--no-nginx",
+        action="store_true",
+        help="time against the bundled Python server only (no nginx column)",
+    )
     parser.add_argument(
         "--fail-on-miss", action="store_true", help="exit 1 when a target is missed"
     )

@@ -1,5 +1,6 @@
 """The bundled test server in a second process, so it never shares a core's GIL with the
-client being measured."""
+client being measured, and the CPU helpers the harness uses for every server: pinning a
+process (and all its threads) to a set of cores, and reading how much CPU it has used."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import selectors
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -41,12 +43,88 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
+# --------------------------------------------------------------------------- CPUs
+
+
+def usable_cpus() -> list[int]:
+    """The cores this process may run on, in order."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux: no pinning
+        return list(range(os.cpu_count() or 1))
+
+
+def can_pin() -> bool:
+    return hasattr(os, "sched_setaffinity")
+
+
+def tasks_of(pid: int) -> list[int]:
+    """The thread ids of process ``pid`` (just ``pid`` where /proc is missing)."""
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return [pid]
+
+
+def children_of(pid: int) -> list[int]:
+    """The child processes of ``pid`` (from /proc; empty where that is missing)."""
+    found: list[int] = []
+    for tid in tasks_of(pid):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as children:
+                found.extend(int(child) for child in children.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def pin(pid: int, cpus: Iterable[int]) -> None:
+    """Restrict every thread of process ``pid`` (0: this one) to ``cpus``. Threads it
+    starts later inherit the mask of the thread that starts them."""
+    mask = set(cpus)
+    for tid in tasks_of(os.getpid() if pid == 0 else pid):
+        try:
+            os.sched_setaffinity(tid, mask)
+        except ProcessLookupError:  # the thread ended meanwhile
+            continue
+
+
+def affinity(pid: int) -> list[int]:
+    return sorted(os.sched_getaffinity(pid))
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """CPU time used so far by every thread of ``pids``: nanosecond run time from
+    ``/proc/PID/task/TID/schedstat``, or clock ticks from ``/proc/PID/stat`` without it."""
+    total = 0.0
+    for pid in pids:
+        for tid in tasks_of(pid):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat", encoding="ascii") as stat:
+                    total += int(stat.read().split()[0]) / 1e9
+                continue
+            except (OSError, ValueError, IndexError):
+                pass
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, ValueError, IndexError):
+                continue
+    return total
+
+
+# --------------------------------------------------------------------------- the server
+
+
 class ServerProcess:
     """``with ServerProcess(items) as info:`` runs ``python -m avala.testing --port 0
-    --bench-items items`` until the block ends (SIGTERM, then SIGKILL if it lingers)."""
+    --bench-items items`` until the block ends (SIGTERM, then SIGKILL if it lingers).
+    With ``cpus``, the server (every thread of it) runs on those cores only."""
 
-    def __init__(self, bench_items: int) -> None:
+    def __init__(self, bench_items: int, cpus: Iterable[int] | None = None) -> None:
         self.bench_items = bench_items
+        self.cpus = None if cpus is None else tuple(cpus)
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ServerInfo:
@@ -68,7 +146,11 @@ class ServerProcess:
         )
         self._proc = proc
         try:
+            if self.cpus is not None:
+                pin(proc.pid, self.cpus)  # before it starts any thread
             url, key = self._read_banner(proc)
+            if self.cpus is not None:
+                pin(proc.pid, self.cpus)  # and any thread started meanwhile
         except BaseException:
             self._stop()
             raise
