@@ -6,19 +6,32 @@ from __future__ import annotations
 import math
 import unicodedata
 import uuid
-from typing import TYPE_CHECKING, Any, TypeGuard
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from .._schema import JSONDict
 from .._store import DEMO_OWNER, now_timestamp, stable_uid
 
 if TYPE_CHECKING:
     from .._engine import Call
+    from .._store import Store
+
+_T = TypeVar("_T")
 
 DEMO_USER_UID = stable_uid("user", DEMO_OWNER)
 """The uid of the demo key's user."""
 
 DEMO_EMAIL = "demo@avala.test"
 """The demo user's email."""
+
+
+def server_state(store: Store, key: str, factory: Callable[[], _T]) -> _T:
+    """State a handler module keeps beside its collections (upload sessions, ...): made by
+    ``factory`` on first use, then kept in ``store.settings[key]`` for the server's life."""
+    state: _T | None = store.settings.get(key)
+    if state is None:
+        state = store.settings[key] = factory()
+    return state
 
 
 def status_plan(polls: int, final: str, first: str, middle: str) -> list[str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -34,7 +34,14 @@ from .._engine import Call, json_response
 from .._schema import Action, ApiError, Endpoint, JSONDict
 from .._storage import MultipartUpload
 from .._store import Store, now_timestamp
-from ._common import caller_username, canonical_uuid, is_size, part_count, path_problem
+from ._common import (
+    caller_username,
+    canonical_uuid,
+    is_size,
+    part_count,
+    path_problem,
+    server_state,
+)
 from .fleet import RECORDINGS
 from .uploads import add_items
 
@@ -158,14 +165,9 @@ class ManagedSession:
         }
 
 
-@dataclass
-class _Registry:
-    sessions: dict[str, ManagedSession] = field(default_factory=dict)
-
-
-def _registry(store: Store) -> _Registry:
-    registry: _Registry = store.settings.setdefault("_managed_uploads", _Registry())
-    return registry
+def _sessions(store: Store) -> dict[str, ManagedSession]:
+    """Managed upload sessions by recording uid."""
+    return server_state(store, "_managed_uploads", dict[str, ManagedSession])
 
 
 # --------------------------------------------------------------------------- request checks
@@ -201,7 +203,7 @@ def _envelope(call: Call, data: Mapping[str, Any]) -> str:
 
 def _session(call: Call, data: Mapping[str, Any]) -> ManagedSession:
     session_uid = _envelope(call, data)
-    session = _registry(call.store).sessions.get(str(_recording(call)["uid"]))
+    session = _sessions(call.store).get(str(_recording(call)["uid"]))
     if session is None or session.session_uid != session_uid:
         raise ApiError(404, {"detail": NO_SESSION})
     return session
@@ -315,9 +317,9 @@ async def admit(call: Call) -> web.StreamResponse:
     session_uid = _envelope(call, body)
     recording_uid = str(_recording(call)["uid"])
     files = _manifest(call, body.get("files"), recording_uid)
-    registry = _registry(call.store)
+    sessions = _sessions(call.store)
     with call.store.lock:
-        existing = registry.sessions.get(recording_uid)
+        existing = sessions.get(recording_uid)
         if existing is not None and existing.session_uid == session_uid:
             if existing.manifest() != [(f.path, f.size_bytes, f.content_sha256) for f in files]:
                 message = "This session was admitted with a different manifest."
@@ -330,7 +332,7 @@ async def admit(call: Call) -> web.StreamResponse:
             message = "A managed upload session already exists for this recording."
             raise ApiError(409, {"detail": message})
         session = ManagedSession(session_uid, recording_uid, files)
-        registry.sessions[recording_uid] = session
+        sessions[recording_uid] = session
     return json_response(session.render(), 201)
 
 

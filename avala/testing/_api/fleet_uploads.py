@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +19,7 @@ from aiohttp import web
 from .._engine import Call, json_response
 from .._schema import Action, ApiError, Endpoint, JSONDict
 from .._store import Store, now_timestamp
-from ._common import caller_username, is_size, path_problem
+from ._common import caller_username, is_size, path_problem, server_state
 from .fleet import RECORDINGS
 
 MAX_PENDING_SHOWN = 1000
@@ -70,14 +70,9 @@ class FleetSession:
         }
 
 
-@dataclass
-class _Registry:
-    current: dict[str, FleetSession] = field(default_factory=dict)
-
-
-def _registry(store: Store) -> _Registry:
-    registry: _Registry = store.settings.setdefault("_fleet_uploads", _Registry())
-    return registry
+def _sessions(store: Store) -> dict[str, FleetSession]:
+    """The current legacy upload session of each recording, by recording uid."""
+    return server_state(store, "_fleet_uploads", dict[str, FleetSession])
 
 
 def _recording(call: Call) -> JSONDict:
@@ -90,7 +85,7 @@ def _session(call: Call, body: JSONDict) -> FleetSession:
     uid = body.get("session_uid")
     if uid is None:
         raise ApiError(400, {"session_uid": ["This field is required."]})
-    session = _registry(call.store).current.get(str(_recording(call)["uid"]))
+    session = _sessions(call.store).get(str(_recording(call)["uid"]))
     if session is None or not isinstance(uid, str) or session.uid != uid:
         raise ApiError(400, {"session_uid": ["No such upload session for this recording."]})
     return session
@@ -136,10 +131,10 @@ async def init(call: Call) -> web.StreamResponse:
         not isinstance(config, str) or call.store.find("storage_configs", uid=config) is None
     ):
         raise ApiError(400, {"storage_config_uid": ["Storage config not found."]})
-    registry = _registry(call.store)
+    sessions = _sessions(call.store)
     uid = str(recording["uid"])
     with call.store.lock:
-        existing = registry.current.get(uid)
+        existing = sessions.get(uid)
         if existing is not None and existing.status not in FINISHED:
             raise ApiError(409, {"detail": "An upload session already exists for this recording."})
         session = FleetSession(
@@ -149,7 +144,7 @@ async def init(call: Call) -> web.StreamResponse:
             files=files,
             storage_config_uid=config,
         )
-        registry.current[uid] = session
+        sessions[uid] = session
     return json_response(session.as_session(), 201)
 
 
@@ -255,7 +250,7 @@ async def finalize(call: Call) -> web.StreamResponse:
 
 
 async def status(call: Call) -> web.StreamResponse:
-    session = _registry(call.store).current.get(str(_recording(call)["uid"]))
+    session = _sessions(call.store).get(str(_recording(call)["uid"]))
     if session is None:
         raise ApiError(404, {"detail": NO_SESSION})
     shown = session.as_session()

@@ -34,7 +34,15 @@ from .._engine import Call, json_response, render
 from .._schema import Action, ApiError, Endpoint, JSONDict, Validator, not_found
 from .._storage import DEFAULT_TTL_SECONDS, Storage, StoredObject
 from .._store import ASSET_HOST, Store
-from ._common import caller_uid, caller_username, canonical_uuid, is_size, part_count, path_problem
+from ._common import (
+    caller_uid,
+    caller_username,
+    canonical_uuid,
+    is_size,
+    part_count,
+    path_problem,
+    server_state,
+)
 from .datasets import ALLOWED_MIMES, DATASETS, UPLOAD_QUOTA_BYTES, _on_create
 
 MIB = 1 << 20
@@ -70,8 +78,7 @@ class _Registry:
 
 
 def _registry(store: Store) -> _Registry:
-    registry: _Registry = store.settings.setdefault("_dataset_uploads", _Registry())
-    return registry
+    return server_state(store, "_dataset_uploads", _Registry)
 
 
 def _storage(call: Call) -> Storage:
