@@ -1,19 +1,15 @@
 """avala: the async-native Python SDK for the Avala API.
 
 ``AsyncClient`` is the core; ``Client`` is its generated synchronous facade. Models (``avala.
-Dataset``, ``avala.Webhook``...) are imported on first use, so ``import avala`` stays cheap.
+Dataset``, ``avala.Webhook``...) and the sync facade (``Client``, ``signup``, with its event-loop
+thread machinery) are imported on first use, so ``import avala`` stays cheap.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from ._client import AsyncClient
 from ._config import DEFAULT_BASE_URL, Timeout
 from ._pacing import Pacing
-from ._signup import async_signup
-from ._sync.client import Client
-from ._sync.signup import signup
-from ._transport import RateLimitInfo
 from ._version import __version__
 from .credentials import (
     CallableProvider,
@@ -53,19 +49,39 @@ from .errors import (
 from .pagination import AsyncPage, AsyncPaginator, SyncPage, SyncPaginator
 
 if TYPE_CHECKING:
+    from ._client import AsyncClient
+    from ._signup import async_signup
+    from ._sync.client import Client
+    from ._sync.signup import signup
+    from ._transport import RateLimitInfo
     from .models import Dataset, DatasetItem, DatasetSequence, Export, Project, Task
 
-Avala = Client
-"""The official SDK's other name for :class:`Client`."""
+    Avala = Client
+    """The official SDK's other name for :class:`Client`."""
 
 _MODELS = ("Dataset", "DatasetItem", "DatasetSequence", "Export", "Project", "Task")
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("AsyncClient", "async_signup", "RateLimitInfo"):  # aiohttp: ~200 ms of imports
+        from ._client import AsyncClient
+        from ._signup import async_signup
+        from ._transport import RateLimitInfo
+
+        globals().update(
+            AsyncClient=AsyncClient, async_signup=async_signup, RateLimitInfo=RateLimitInfo
+        )
+        return globals()[name]
     if name in _MODELS:
         from . import models
 
         return getattr(models, name)
+    if name in ("Client", "Avala", "signup"):  # the sync facade: ~30 ms of imports
+        from ._sync.client import Client
+        from ._sync.signup import signup
+
+        globals().update(Client=Client, Avala=Client, signup=signup)
+        return globals()[name]
     raise AttributeError(f"module 'avala' has no attribute {name!r}")
 
 

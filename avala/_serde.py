@@ -35,7 +35,9 @@ def _six_digits(match: re.Match[str]) -> str:
 
 
 def _parse_datetime(value: Any, _: type) -> datetime:
-    if isinstance(value, datetime):
+    if type(value) is str and not _OLD_FROMISOFORMAT and not value.endswith("z"):
+        parsed = datetime.fromisoformat(value)  # 3.11+ reads "Z" and any fraction itself
+    elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
         text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
@@ -106,6 +108,22 @@ def _list_hook_factory(tp: Any, converter: cattrs.Converter) -> Callable[[Any, A
     of characters and an object into its keys)."""
     (inner,) = get_args(tp) or (Any,)
     hook = converter.get_structure_hook(inner)
+    if hook in _SIMPLE_HOOKS:
+        exact = inner  # ``list[str]`` and the like: kept as it came when every element fits
+
+        def structure_plain_list(value: Any, _: Any) -> list[Any]:
+            if type(value) is not list:
+                if not isinstance(value, list):
+                    raise TypeError(f"expected an array, got {type(value).__name__}")
+            else:
+                for item in value:
+                    if type(item) is not exact:
+                        break
+                else:
+                    return value
+            return [item if type(item) is exact else hook(item, exact) for item in value]
+
+        return structure_plain_list
 
     def structure_list(value: Any, _: Any) -> list[Any]:
         if not isinstance(value, list):
@@ -165,6 +183,10 @@ def _fast_attrs_hook_factory(cls: Any, converter: cattrs.Converter) -> Callable[
         namespace[kind] = tp
         check = _inline_check(tp, kind, namespace, index)
         value = f"v if {check} else {hook}(v, {kind})" if check else f"{hook}(v, {kind})"
+        if check is None and _is_optional(tp):  # ``datetime | None``: the inner hook, inline
+            inner = next(arg for arg in get_args(tp) if arg is not type(None))
+            namespace[hook], namespace[kind] = converter.get_structure_hook(inner), inner
+            value = f"None if v is None else {hook}(v, {kind})"
         key = repr(field.name)
         if direct:
             setter = f"__s{index}"
@@ -174,6 +196,10 @@ def _fast_attrs_hook_factory(cls: Any, converter: cattrs.Converter) -> Callable[
             store = f"res[{field.alias!r}] = {{}}"
         if field.default is attrs.NOTHING:
             lines += [f"    v = o[{key}]", "    " + store.format(value)]
+            continue
+        if direct and field.default is None and _is_optional(tp):
+            # a missing key reads as None, the default, which every optional field takes
+            lines += [f"    v = o.get({key})", "    " + store.format(value)]
             continue
         lines += [f"    v = o.get({key}, __missing)", "    if v is not __missing:"]
         lines.append("        " + store.format(value))

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import gc
 import itertools
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -31,7 +32,7 @@ import aiohttp
 import httpx
 from yarl import URL
 
-from avala import AsyncClient, Client
+from avala import AsyncClient, Client, _tracing
 from avala._config import DEFAULT_TIMEOUT
 from avala._transport import USER_AGENT, RequestOptions
 from avala.models import DatasetItem
@@ -152,11 +153,30 @@ def _sync_threads(get: Callable[[], object], n: int, threads: int) -> float:
     return elapsed
 
 
-def _timed(run: Callable[[], object]) -> float:
+#: CPU seconds of this process (every thread) over the last timed run: read by
+#: ``python -m bench.cpu``, which compares contenders by CPU per request or item.
+last_cpu_seconds = 0.0
+
+
+def _timed_threads(get: Callable[[], object], n: int, threads: int) -> float:
+    """:func:`_sync_threads`, with the process CPU time of the run kept like :func:`_timed`."""
+    global last_cpu_seconds
     gc.collect()
+    cpu = time.process_time()
+    elapsed = _sync_threads(get, n, threads)
+    last_cpu_seconds = time.process_time() - cpu
+    return elapsed
+
+
+def _timed(run: Callable[[], object]) -> float:
+    global last_cpu_seconds
+    gc.collect()
+    cpu = time.process_time()
     started = time.perf_counter()
     run()
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    last_cpu_seconds = time.process_time() - cpu
+    return elapsed
 
 
 # --------------------------------------------------------------------------- contenders
@@ -283,8 +303,7 @@ class _SyncOpened(Opened):
         if workload == SEQ:
             return _timed(lambda: _sync_seq(get, count))
         if workload == CONC:
-            gc.collect()
-            return _sync_threads(get, count, self.sizes.threads)
+            return _timed_threads(get, count, self.sizes.threads)
         counted = 0
 
         def full_walk() -> None:
@@ -466,6 +485,50 @@ class AvalaAsync(AsyncContender):
         return get, walk, client.close
 
 
+class _HiddenOtel(Opened):
+    """Runs a contender's slices as if ``opentelemetry-api`` were not installed: the SDK's
+    tracing module sees no ``opentelemetry`` (its own lookup result, swapped for the slice
+    and put back after), so nothing of it runs per request."""
+
+    def __init__(self, inner: Opened) -> None:
+        self.inner = inner
+
+    @contextlib.contextmanager
+    def _hidden(self) -> Iterator[None]:
+        saved = dict(_tracing._state)
+        _tracing._state.clear()
+        _tracing._state.update(trace=None, from_env=False)
+        try:
+            yield
+        finally:
+            _tracing._state.clear()
+            _tracing._state.update(saved)
+
+    def prime(self, workload: str) -> None:
+        with self._hidden():
+            self.inner.prime(workload)
+
+    def time(self, workload: str, count: int) -> float:
+        with self._hidden():
+            return self.inner.time(workload, count)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AvalaAsyncNoOtel(AvalaAsync):
+    """``avala.AsyncClient`` with OpenTelemetry out of sight, next to the plain row (where
+    ``opentelemetry-api`` is installed and no tracer provider is set, the usual production
+    case): the cost of tracing when it is off, per GET."""
+
+    key = "avala_async_no_otel"
+    label = "avala AsyncClient, opentelemetry-api not importable"
+    workloads = (SEQ, CONC)
+
+    def open(self, target: Target, sizes: Sizes, loop: asyncio.AbstractEventLoop) -> Opened:
+        return _HiddenOtel(super().open(target, sizes, loop))
+
+
 class AvalaSync(SyncContender):
     """``avala.Client`` (the generated sync facade over one portal thread)."""
 
@@ -578,6 +641,7 @@ CONTENDERS: tuple[type[Contender], ...] = (
     RawAiohttpTuned,
     RawAiohttpAttrs,
     AvalaAsync,
+    AvalaAsyncNoOtel,
     AvalaSync,
     HttpxPydanticAsync,
     HttpxPydanticSync,

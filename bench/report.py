@@ -18,6 +18,9 @@ ASYNC_WALK_TARGET = 0.85
 SYNC_VS_HTTPX_TARGET = 1.5
 #: AsyncClient / httpx.AsyncClient + pydantic, concurrent GETs.
 ASYNC_VS_HTTPX_CONC_TARGET = 10.0
+#: AsyncClient with opentelemetry-api installed (no provider) / without it: within the
+#: noise of interleaved slices (a few percent on a shared 2-core machine).
+TRACING_OFF_TARGET = 0.95
 #: ``import avala``: wall time beyond ``python -c pass``.
 IMPORT_TARGET_MS = 300.0
 #: The memory walk is flat when RSS grows by at most this much after the first 10% of the
@@ -81,6 +84,18 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             measured,
             ratio,
             ratio >= need,
+            column,
+        )
+
+    for workload, what in ((SEQ, "sequential"), (CONC, "concurrent")):
+        ratio = _ratio(results, column, "avala_async", "avala_async_no_otel", workload)
+        add(
+            f"Tracing off costs nothing measurable, {what} GETs: AsyncClient with "
+            "opentelemetry-api installed and no provider >= "
+            f"{TRACING_OFF_TARGET:.2f}x the same without it",
+            f"{ratio:.2f}x",
+            ratio,
+            ratio >= TRACING_OFF_TARGET,
             column,
         )
 

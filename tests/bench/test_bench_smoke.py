@@ -28,6 +28,7 @@ CONTENDERS = {
     "raw_aiohttp_sdk_timeout",
     "raw_aiohttp_attrs",
     "avala_async",
+    "avala_async_no_otel",
     "avala_sync",
     "httpx_async",
     "httpx_sync",
