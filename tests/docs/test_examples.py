@@ -1,4 +1,6 @@
-"""Every ```python example in README.md and docs/*.md runs, against the bundled server."""
+"""Every ```python example in README.md and docs/**/*.md (the docs site's pages) runs, against
+the bundled server. Every block runs: there is no way to opt out, so a page shows shell
+commands in ```bash blocks and output in plain ``` blocks."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 def examples() -> list[tuple[str, int, str]]:
     found = []
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         text = path.read_text()
         for match in FENCE.finditer(text):
             line = text.count("\n", 0, match.start()) + 2
@@ -28,6 +30,8 @@ EXAMPLES = examples()
 
 def test_examples_were_found() -> None:
     assert len([e for e in EXAMPLES if e[0] == "README.md"]) >= 8
+    for page in ("authentication", "quickstart", "pagination", "errors", "pacing"):
+        assert any(e[0] == f"docs/{page}.md" for e in EXAMPLES), page
 
 
 @pytest.mark.parametrize(
