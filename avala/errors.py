@@ -27,6 +27,9 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "DownloadError",
+    "DownloadIntegrityError",
+    "ExportNotReadyError",
     "ForbiddenError",
     "NotEnrolledError",
     "NotFoundError",
@@ -297,6 +300,40 @@ class UploadError(AvalaError):
 class UploadIntegrityError(UploadError):
     """What the storage host holds is not what was sent: its size, ETag (MD5) or SHA-256
     differs from the local file's, or the file changed on disk while it was being sent."""
+
+
+class DownloadError(AvalaError):
+    """A file could not be downloaded: the host kept failing, refused the request, or sent a
+    URL the SDK does not trust. Nothing is left at the destination; a partial file beside it
+    (``.<name>.*.avala-partial``) lets the next attempt resume. Messages name the host and
+    the destination, never a signed URL.
+
+    Attributes:
+        path: The destination file.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.path: str | None = path
+
+
+class DownloadIntegrityError(DownloadError):
+    """The bytes received are not the file described: the size, or the SHA-256 / MD5 the
+    response or the caller gave, differs. The bad partial file was deleted."""
+
+
+class ExportNotReadyError(AvalaError):
+    """An export cannot be downloaded yet (``pending``, ``processing``) or ever (``failed``).
+
+    Attributes:
+        uid: The export's uid.
+        status: Its status when asked.
+    """
+
+    def __init__(self, message: str, *, uid: str, status: str | None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.uid: str = uid
+        self.status: str | None = status
 
 
 class UploadStateError(AvalaError):

@@ -126,12 +126,19 @@ class Context:
             target.setdefault(module, set()).add(name)
 
         def lines(groups: dict[str, set[str]]) -> list[str]:
-            return [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(groups.items())]
+            whole = [f"import {n}" for n in sorted(groups.pop(WHOLE_MODULE, set()))]
+            spaced = [""] if whole and groups else []
+            froms = [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(groups.items())]
+            return [*whole, *spaced, *froms]
 
         out = lines(runtime)
         if typing_only:
             out += ["", "if TYPE_CHECKING:", *("    " + line for line in lines(typing_only))]
         return out
+
+
+#: The "module" of a name bound by a plain ``import name`` (``os``, say).
+WHOLE_MODULE = "<import>"
 
 
 def module_name(path: Path) -> str:
@@ -151,6 +158,10 @@ def collect_imports(tree: ast.Module, path: Path, ctx: Context) -> None:
                 module = node.module or ""
             for alias in node.names:
                 ctx.imports.setdefault(alias.asname or alias.name, module)
+        elif isinstance(node, ast.Import):  # ``import os``: the module itself is the name
+            for alias in node.names:
+                if alias.asname is None and "." not in alias.name:
+                    ctx.imports.setdefault(alias.name, WHOLE_MODULE)
         elif isinstance(node, ast.ClassDef):
             ctx.imports.setdefault(node.name, module_name(path))
     for stmt in tree.body:  # module-level functions and constants (methods are not names)

@@ -11,9 +11,10 @@ from avala._portal import SyncResource
 from avala.pagination import SyncPaginator
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable
 
-    from avala.models.exports import Export
+    from avala.models.exports import Export, ExportDownload
     from avala.resources.exports import AsyncExports
 
 __all__ = ["Exports"]
@@ -78,5 +79,107 @@ class Exports(SyncResource):
                 timeout=timeout,
                 on_poll=on_poll,
                 _on_poll=_on_poll,
+            )
+        )
+
+    def download(
+        self,
+        export: str | Export,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        resume: bool = True,
+        on_progress: Callable[[int], object] | None = None,
+    ) -> ExportDownload:
+        """Download a finished export's file to ``path``, verified, resuming if interrupted.
+
+        The export is fetched first, for its status and a freshly signed ``download_url``.
+        A URL on an allow-listed storage host is fetched without the API key (storage gets
+        only the presigned URL); otherwise the file comes from the API itself
+        (``GET /exports/{uid}/download/``). The bytes stream to a partial file beside
+        ``path`` (memory stays bounded by one chunk) that is renamed into place only once
+        complete and verified: its size (``Content-Length``/``Content-Range``) and its
+        SHA-256 against the response's ``x-amz-checksum-sha256``, or its MD5 against a
+        single-part ETag. An interrupted download (a reset, a timeout, a 5xx, or a run
+        stopped with Ctrl-C) resumes with ``Range``/``If-Range`` from the bytes kept, on
+        this call's retries or the next call's; a signed URL that expires mid-way is signed
+        again once.
+
+        Args:
+            export: The export, or its uid.
+            path: The destination file, or an existing folder to save it in under the name
+                the server gives it.
+            overwrite: Replace an existing file at ``path``.
+            resume: Continue an earlier partial download of the same file, if one is there.
+            on_progress: Called with the bytes kept from an earlier partial download (once,
+                first), then each chunk's size as it is written; negative when a restart
+                throws away bytes already counted. The calls add up to the bytes on disk.
+
+        Returns:
+            The file's path, size and SHA-256, and the export.
+
+        Raises:
+            ExportNotReadyError: the export is not ``exported`` yet, or it ``failed``.
+            FileExistsError: ``path`` exists and ``overwrite`` is false.
+            DownloadIntegrityError: the bytes do not match the size or checksum.
+            DownloadError: the host kept failing or refused the download.
+        """
+        return self._call(
+            functools.partial(
+                self._async.download,
+                export=export,
+                path=path,
+                overwrite=overwrite,
+                resume=resume,
+                on_progress=on_progress,
+            )
+        )
+
+    def create_and_download(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        project: str | None = None,
+        dataset: str | None = None,
+        interval: float = 2.0,
+        timeout: float = 300.0,
+        overwrite: bool = False,
+        on_poll: Callable[[Export], object] | None = None,
+        on_progress: Callable[[int], object] | None = None,
+    ) -> ExportDownload:
+        """Create an export, wait for it (:meth:`wait`), then :meth:`download` it to ``path``.
+
+        Args:
+            path: The destination file, or an existing folder (see :meth:`download`).
+            project: The project to export (by uid).
+            dataset: The dataset to export (by uid).
+            interval: Seconds between polls (> 0).
+            timeout: Seconds to wait for the export in all (>= 0).
+            overwrite: Replace an existing file at ``path``.
+            on_poll: Called with the export after each poll that has not finished.
+            on_progress: Called with each downloaded chunk's size in bytes.
+
+        Returns:
+            The file's path, size and SHA-256, and the export.
+
+        Raises:
+            ExportNotReadyError: the export ``failed``.
+            TimeoutError: it did not finish within ``timeout``.
+            FileExistsError: ``path`` exists and ``overwrite`` is false (checked first,
+                before anything is created).
+            DownloadIntegrityError: the bytes do not match the size or checksum.
+            DownloadError: the host kept failing or refused the download.
+        """
+        return self._call(
+            functools.partial(
+                self._async.create_and_download,
+                path=path,
+                project=project,
+                dataset=dataset,
+                interval=interval,
+                timeout=timeout,
+                overwrite=overwrite,
+                on_poll=on_poll,
+                on_progress=on_progress,
             )
         )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import aiohttp
 from yarl import URL
 
+from .._storage_urls import ALLOWED_HOSTS_TEXT, storage_url
 from .._transport import (
     _TIMEOUTS,
     Transport,
@@ -38,11 +38,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ALLOW_INSECURE_STORAGE_ENV = "AVALA_ALLOW_INSECURE_STORAGE_URLS"
-_TRUTHY = frozenset({"1", "true", "yes", "on"})
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-_S3 = re.compile(r"(^|\.)s3([-.][a-z0-9-]+)*\.amazonaws\.com$")
-_R2 = re.compile(r"^[0-9a-f]{32}(\.eu)?\.r2\.cloudflarestorage\.com$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _CODE = re.compile(rb"<Code>([A-Za-z0-9]{1,64})</Code>")
 
@@ -52,48 +47,14 @@ ATTEMPTS = 6
 SMALL = CHUNK
 
 
-def trusted_host(host: str) -> bool:
-    return (
-        host == "data.avala.ai"
-        or host == "storage.googleapis.com"
-        or host.endswith((".storage.googleapis.com", ".blob.core.windows.net"))
-        or bool(_R2.match(host))
-        or bool(_S3.search(host))
-    )
-
-
 def check_url(url: object, relative: str) -> URL:
     """The presigned ``url`` for ``relative``, if it may be used; else an UploadError."""
-    problem = None
-    parsed = None
-    if not isinstance(url, str) or not url:
-        problem = "the server sent no URL"
-    else:
-        try:
-            parsed = URL(url, encoded=True)
-            host = (parsed.host or "").lower().rstrip(".")
-        except ValueError:
-            host = ""
-        insecure_ok = os.environ.get(ALLOW_INSECURE_STORAGE_ENV, "").strip().lower() in _TRUTHY
-        if parsed is None or not host or not parsed.is_absolute():
-            problem = "the server sent an invalid URL"
-        elif parsed.user is not None or parsed.password is not None or parsed.fragment:
-            problem = f"the URL for {host} carries user information or a fragment"
-        elif insecure_ok and host in _LOOPBACK and parsed.scheme in ("http", "https"):
-            return parsed
-        elif parsed.scheme != "https":
-            problem = f"the URL for {host} is not https"
-        elif parsed.explicit_port is not None:
-            problem = f"the URL for {host} names a port"
-        elif not trusted_host(host):
-            problem = f"{host} is not an allowed storage host"
-            if host in _LOOPBACK:
-                problem += f" (set {ALLOW_INSECURE_STORAGE_ENV}=true for a local test server)"
-        else:
-            return parsed
+    parsed, problem = storage_url(url)
+    if parsed is not None:
+        return parsed
     raise UploadError(
         f"Refusing to upload {relative}: {problem}. The SDK sends files only over https to "
-        "Avala's storage hosts (data.avala.ai, R2, S3, GCS, Azure Blob).",
+        f"Avala's storage hosts ({ALLOWED_HOSTS_TEXT}).",
         path=relative,
     )
 

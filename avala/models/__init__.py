@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     )
     from .exports import (
         Export as Export,
+        ExportDownload as ExportDownload,
     )
     from .fleet import (
         Alert as Alert,
@@ -162,6 +163,7 @@ _EXPORTS: dict[str, str] = {
     "DeliveryTestResult": "agents",
     "Device": "fleet",
     "Export": "exports",
+    "ExportDownload": "exports",
     "FleetEvent": "fleet",
     "FrameImage": "datasets",
     "IndustryChoice": "organizations",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -45,3 +46,19 @@ class Export:
     def is_finished(self) -> bool:
         """Whether the export reached a terminal status (exported, failed or completed)."""
         return self.status in TERMINAL_EXPORT_STATUSES
+
+
+@attrs.frozen(kw_only=True)
+class ExportDownload:
+    """An export's file, downloaded and verified (see ``exports.download``)."""
+
+    export: Export
+    """The export, as fetched just before the download."""
+    path: Path
+    """Where the file is."""
+    size: int
+    """Its size in bytes."""
+    sha256: str
+    """SHA-256 hex of the file."""
+    resumed_from: int = 0
+    """Bytes kept from an earlier, interrupted download (0 if it started afresh)."""

@@ -16,11 +16,11 @@ from aiohttp.typedefs import Handler, Middleware
 
 from ._api import ENDPOINTS
 from ._engine import decode_cursor, encode_cursor, json_response, routes
-from ._faults import API_PREFIX, Fault
+from ._faults import API_PREFIX, RESPONSE_FAULTS, Fault
 from ._ratelimit import throttled_headers
 from ._schema import ApiError
 from ._state import RecordedRequest, ServerState
-from ._storage import is_storage_path, storage_routes
+from ._storage import RESPONSE_FAULT, is_storage_path, storage_routes
 
 __all__ = ["STATE_KEY", "create_app", "decode_cursor", "encode_cursor"]
 
@@ -105,6 +105,9 @@ def _make_middleware(state: ServerState, anonymous: set[web.AbstractRoute]) -> M
             return json_response({"detail": "A server error occurred."}, 500)
 
     async def inject(request: web.Request, handler: Handler, fault: Fault) -> web.StreamResponse:
+        if fault.kind in RESPONSE_FAULTS:
+            request[RESPONSE_FAULT] = fault  # the download handler applies it as it streams
+            return await serve(request, handler)
         if fault.kind == "delay":
             closing = request.app[_CLOSING_KEY]
             try:

@@ -29,7 +29,12 @@ FaultKind = Literal[
     "redirect",
     "reset_mid_body",
     "expired_grant",
+    "cut_response",
+    "corrupt_byte",
 ]
+
+RESPONSE_FAULTS = frozenset({"cut_response", "corrupt_byte"})
+"""Kinds the handler applies while it streams a download (the request is served)."""
 
 
 def _normalize_path(path: str | None) -> str | None:
@@ -76,7 +81,8 @@ class Fault:
         body: Response body bytes.
         seconds: Sleep before serving normally (``delay``).
         after_bytes: Request body bytes read before the connection is dropped
-            (``reset_mid_body``).
+            (``reset_mid_body``), response body bytes sent before it is dropped
+            (``cut_response``), or the offset of the flipped byte (``corrupt_byte``).
         path: Normalized path to match (absolute: under ``/api/v1`` or ``/_storage``), or
             ``None``.
         method: Upper-case method to match, or ``None``.
@@ -235,7 +241,87 @@ class Fault:
         if after_bytes < 0:
             raise ValueError("after_bytes must be >= 0")
         return cls._make(
-            "reset_mid_body", after_bytes=after_bytes, path=path, method=method, exact=exact
+            "reset_mid_body",
+            after_bytes=after_bytes,
+            path=path,
+            method=method,
+            exact=exact,
+            contains=contains,
+        )
+
+    @classmethod
+    def cut_response(
+        cls,
+        after_bytes: int,
+        *,
+        path: str | None = STORAGE_PREFIX + "/",
+        method: str | None = "GET",
+        exact: bool = False,
+        contains: str | None = None,
+    ) -> Fault:
+        """Serve a download (a storage object or an export file), but drop the connection
+        after ``after_bytes`` bytes of the response body: the client sees a reset mid-body
+        and can resume with ``Range``.
+
+        Args:
+            after_bytes: Body bytes sent before the connection drops.
+            path: See the class docstring; by default any storage request matches.
+            method: See the class docstring; ``GET`` by default.
+            exact: See the class docstring.
+            contains: See the class docstring.
+
+        Returns:
+            The fault.
+
+        Raises:
+            ValueError: If ``after_bytes`` is negative.
+        """
+        if after_bytes < 0:
+            raise ValueError("after_bytes must be >= 0")
+        return cls._make(
+            "cut_response",
+            after_bytes=after_bytes,
+            path=path,
+            method=method,
+            exact=exact,
+            contains=contains,
+        )
+
+    @classmethod
+    def corrupt_byte(
+        cls,
+        offset: int = 0,
+        *,
+        path: str | None = STORAGE_PREFIX + "/",
+        method: str | None = "GET",
+        exact: bool = False,
+        contains: str | None = None,
+    ) -> Fault:
+        """Serve a download with the byte at ``offset`` (of the whole object) flipped, every
+        header unchanged: what a client that checks no checksum would store silently.
+
+        Args:
+            offset: Position of the byte to flip, from the start of the object.
+            path: See the class docstring; by default any storage request matches.
+            method: See the class docstring; ``GET`` by default.
+            exact: See the class docstring.
+            contains: See the class docstring.
+
+        Returns:
+            The fault.
+
+        Raises:
+            ValueError: If ``offset`` is negative.
+        """
+        if offset < 0:
+            raise ValueError("offset must be >= 0")
+        return cls._make(
+            "corrupt_byte",
+            after_bytes=offset,
+            path=path,
+            method=method,
+            exact=exact,
+            contains=contains,
         )
 
     @classmethod

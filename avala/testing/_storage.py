@@ -30,12 +30,13 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
@@ -46,13 +47,17 @@ __all__ = [
     "DEFAULT_TTL_SECONDS",
     "KEEP_BYTES_LIMIT",
     "MAX_PART_NUMBER",
+    "RESPONSE_FAULT",
     "STORAGE_PREFIX",
     "MultipartUpload",
+    "Pattern",
+    "ResponseFault",
     "Storage",
     "StoredObject",
     "StoredPart",
     "is_storage_path",
     "s3_error_body",
+    "serve_object",
     "storage_routes",
 ]
 
@@ -75,6 +80,21 @@ _EXPIRES = "X-Avala-Expires"
 _SIGNATURE = "X-Avala-Signature"
 
 
+class ResponseFault(Protocol):
+    """What :func:`serve_object` reads of a fault acting on a response body."""
+
+    @property
+    def kind(self) -> str: ...  # "cut_response" or "corrupt_byte"
+
+    @property
+    def after_bytes(self) -> int: ...  # bytes sent before the cut, or the flipped offset
+
+
+RESPONSE_FAULT = web.RequestKey("avala_testing_response_fault", ResponseFault)
+"""Where the fault middleware leaves a fault acting on the response body (``cut_response``,
+``corrupt_byte``) for the handler that streams it."""
+
+
 def is_storage_path(path: str) -> bool:
     """Whether ``path`` (absolute) is served by the storage emulator."""
     return path == STORAGE_PREFIX or path.startswith(STORAGE_PREFIX + "/")
@@ -95,6 +115,28 @@ def _quote_etag(etag: str) -> str:
 # --------------------------------------------------------------------------- stored data
 
 
+class Pattern:
+    """Deterministic bytes of any length, made again on each read: a 1 MiB block derived
+    from ``seed`` repeated, with each repetition's first 8 bytes replaced by its index, so
+    no two MiB are alike and a misplaced range shows."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, seed: str) -> None:
+        digest = hashlib.sha256(seed.encode()).digest()
+        self._block = (digest * (self.BLOCK // len(digest) + 1))[: self.BLOCK]
+
+    def chunks(self, start: int, end: int) -> Iterator[bytes]:
+        """The bytes ``start..end`` (end exclusive), at most one block per chunk."""
+        block = self.BLOCK
+        while start < end:
+            index, offset = divmod(start, block)
+            whole = index.to_bytes(8, "big") + self._block[8:]
+            stop = min(block, offset + end - start)
+            yield whole[offset:stop]
+            start += stop - offset
+
+
 @dataclass(frozen=True)
 class StoredObject:
     """One object in storage.
@@ -110,6 +152,8 @@ class StoredObject:
         content_type: The ``Content-Type`` it was stored with.
         data: The bytes, kept only when ``size`` is at most :data:`KEEP_BYTES_LIMIT`.
         part_count: Number of parts it was assembled from (0 for a single PUT or POST).
+        pattern: For an object made by :meth:`Storage.put_generated`, what makes its bytes
+            again on each read (so a large one is never held in memory).
     """
 
     key: str
@@ -120,6 +164,22 @@ class StoredObject:
     content_type: str = "application/octet-stream"
     data: bytes | None = None
     part_count: int = 0
+    pattern: Pattern | None = None
+
+    def chunks(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Its bytes ``start..end`` (end exclusive, default the whole rest), in chunks.
+
+        Raises:
+            LookupError: its bytes were not kept (a large uploaded object).
+        """
+        end = self.size if end is None else end
+        if self.pattern is not None:
+            yield from self.pattern.chunks(start, end)
+        elif self.data is not None:
+            for offset in range(start, end, _CHUNK):
+                yield self.data[offset : min(end, offset + _CHUNK)]
+        else:
+            raise LookupError(f"the bytes of {self.key} were not kept")
 
     @property
     def quoted_etag(self) -> str:
@@ -404,6 +464,39 @@ class Storage:
             sha256=hashlib.sha256(data).hexdigest(),
             content_type=content_type,
             data=data if len(data) <= KEEP_BYTES_LIMIT else None,
+        )
+        with self._lock:
+            self.objects[key] = stored
+        return stored
+
+    def put_generated(
+        self,
+        key: str,
+        size: int,
+        *,
+        seed: str | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject:
+        """Store ``size`` deterministic bytes (a :class:`Pattern` of ``seed``, default the
+        key) under ``key`` without holding them: each read makes them again. For downloads
+        of any size, e.g. a 256 MiB export; hashing it once here takes about a second per
+        GiB."""
+        if size < 0:
+            raise ValueError("size must be >= 0")
+        pattern = Pattern(key if seed is None else seed)
+        md5 = hashlib.md5(usedforsecurity=False)
+        sha256 = hashlib.sha256()
+        for chunk in pattern.chunks(0, size):
+            md5.update(chunk)
+            sha256.update(chunk)
+        stored = StoredObject(
+            key=key,
+            size=size,
+            etag=md5.hexdigest(),
+            md5=md5.hexdigest(),
+            sha256=sha256.hexdigest(),
+            content_type=content_type,
+            pattern=pattern,
         )
         with self._lock:
             self.objects[key] = stored
@@ -791,6 +884,86 @@ async def _store_form_file(
     return web.Response(status=204, headers={"ETag": stored.quoted_etag, "Location": location})
 
 
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(start, end)`` (end exclusive) of a single-range ``Range`` header, None for the
+    whole object; raises 416 for a range that is not satisfiable."""
+    if not header:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or not any(match.groups()):
+        return None  # not a form we serve: answer with the whole object, as servers may
+    first, last = match.groups()
+    if not first:  # a suffix: the last N bytes
+        start, end = max(0, size - int(last)), size
+    else:
+        start, end = int(first), size if not last else min(size, int(last) + 1)
+    if start >= size or start >= end:
+        raise _StorageError(416, "InvalidRange", "The requested range is not satisfiable")
+    return start, end
+
+
+async def serve_object(request: web.Request, stored: StoredObject) -> web.StreamResponse:
+    """Answer a GET or HEAD of ``stored`` as S3 does: ``ETag``, ``Last-Modified``-free,
+    ``Accept-Ranges: bytes``, the whole object's SHA-256 as ``x-amz-checksum-sha256``
+    (base64), and ``206`` with ``Content-Range`` for a ``Range`` whose ``If-Range`` (if any)
+    names the current ETag. Also serves the API's export download. A response fault left by
+    the middleware (:data:`RESPONSE_FAULT`) cuts the body short or flips one byte."""
+    size = stored.size
+    wanted = _byte_range(request.headers.get("Range"), size)
+    if_range = request.headers.get("If-Range")
+    if wanted is not None and if_range is not None and if_range.strip() != stored.quoted_etag:
+        wanted = None  # the object changed: the whole new one
+    start, end = (0, size) if wanted is None else wanted
+    headers = {
+        "ETag": stored.quoted_etag,
+        "Accept-Ranges": "bytes",
+        "Content-Type": stored.content_type,
+    }
+    if stored.sha256 is not None:
+        digest = base64.b64encode(bytes.fromhex(stored.sha256)).decode()
+        headers["x-amz-checksum-sha256"] = digest
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    response = web.StreamResponse(status=200 if wanted is None else 206, headers=headers)
+    response.content_length = end - start
+    await response.prepare(request)
+    if request.method == "HEAD":
+        return response
+    fault = request.get(RESPONSE_FAULT)
+    cut = corrupt = None
+    if fault is not None and fault.kind == "cut_response":
+        cut = start + fault.after_bytes
+    elif fault is not None and fault.kind == "corrupt_byte":
+        corrupt = fault.after_bytes
+    offset = start
+    for chunk in stored.chunks(start, end):
+        if corrupt is not None and offset <= corrupt < offset + len(chunk):
+            flipped = bytearray(chunk)
+            flipped[corrupt - offset] ^= 0xFF
+            chunk = bytes(flipped)
+        if cut is not None and offset + len(chunk) >= cut:
+            await response.write(chunk[: cut - offset])
+            if request.transport is not None:
+                request.transport.abort()  # mid-body: the client sees the connection drop
+            return response
+        await response.write(chunk)
+        offset += len(chunk)
+    await response.write_eof()
+    return response
+
+
+async def _get(storage: Storage, request: web.Request, key: str) -> web.StreamResponse:
+    query = request.query
+    _check_grant(storage, "GET", request.path, query.get(_EXPIRES), query.get(_SIGNATURE))
+    stored = storage.objects.get(key)
+    if stored is None or (stored.data is None and stored.pattern is None):
+        raise _StorageError(404, "NoSuchKey", "The specified key does not exist.")
+    return await serve_object(request, stored)
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -819,6 +992,8 @@ def storage_routes(storage: Storage) -> list[tuple[str, str, Handler]]:
         async def serve(request: web.Request) -> web.StreamResponse:
             if request.method == "PUT":
                 return await _put(storage, request, request.match_info["key"])
+            if request.method in ("GET", "HEAD"):
+                return await _get(storage, request, request.match_info["key"])
             return not_allowed(request)
 
         return await guarded(request, serve)

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         DeliveryTestResult as DeliveryTestResult,
         Device as Device,
         Export as Export,
+        ExportDownload as ExportDownload,
         FleetEvent as FleetEvent,
         FrameImage as FrameImage,
         IndustryChoice as IndustryChoice,

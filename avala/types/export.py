@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from ..models.exports import (
     Export as Export,
+    ExportDownload as ExportDownload,
 )
 
 __all__ = [
     "Export",
+    "ExportDownload",
 ]

@@ -390,7 +390,12 @@ async def test_storage_needs_no_key_and_logs_no_body(
     logged = [r for r in srv.state.requests if r.path.startswith("/_storage/")]
     assert len(logged) == 2 and logged[1].header("X-Avala-Api-Key") is None
     assert logged[0].body == b""  # storage bodies stream; the log keeps none
-    async with anon.get(URL(url, encoded=True)) as response:
+    async with anon.get(URL(url, encoded=True)) as response:  # signed for PUT, not GET
+        assert response.status == 403 and response.content_type == XML
+    get_url, _ = srv.state.storage.presigned_url(srv.origin, "GET", "k/a b+c.txt")
+    async with anon.get(URL(get_url, encoded=True)) as response:
+        assert response.status == 200 and await response.read() == b"again"
+    async with anon.delete(URL(url, encoded=True)) as response:
         assert response.status == 405 and response.content_type == XML
 
 

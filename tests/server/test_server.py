@@ -519,7 +519,9 @@ async def test_tasks_filters_across_pages(srv: ServerHandle, http: aiohttp.Clien
 # --------------------------------------------------------------------------- exports
 
 
-async def test_export_progression(srv: ServerHandle, http: aiohttp.ClientSession) -> None:
+async def test_export_progression(
+    srv: ServerHandle, http: aiohttp.ClientSession, anon: aiohttp.ClientSession
+) -> None:
     export = await post_json(http, srv.url("/exports/"), {})
     assert set(export) == EXPORT_FIELDS
     assert export["status"] == "pending" and export["download_url"] is None
@@ -529,7 +531,13 @@ async def test_export_progression(srv: ServerHandle, http: aiohttp.ClientSession
         current = await get_json(http, url)
         statuses.append(current["status"])
     assert statuses == ["pending", "processing", "exported", "exported"]
-    assert current["download_url"].startswith("https://")
+    # a presigned URL on the server's own storage, fetched without the key
+    assert current["download_url"].startswith(f"http://{srv.host}:{srv.port}/_storage/")
+    assert "X-Avala-Signature=" in current["download_url"]
+    async with anon.get(current["download_url"]) as response:
+        assert response.status == 200
+        document = await response.json()
+    assert document["export"] == export["uid"] and len(document["tasks"]) == 32
     assert current["exported_task_count"] == current["total_task_count"] == 32
     listed = await get_json(http, srv.url("/exports/"))
     assert [e["uid"] for e in listed["results"]][-1] == export["uid"]  # after the seeded one

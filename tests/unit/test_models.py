@@ -59,6 +59,7 @@ from avala.models import (
     DeliveryTestResult,
     Device,
     Export,
+    ExportDownload,
     FleetEvent,
     FrameImage,
     IndustryChoice,
@@ -490,6 +491,15 @@ PAYLOADS: dict[type, dict[str, Any]] = {
     SignupResponse: {"user": SIGNUP_USER, "api_key": "avk_signup_key_value"},
 }  # fmt: skip
 
+# An SDK-side result (never on the wire), built from a finished download.
+PAYLOADS[ExportDownload] = {
+    "export": {"uid": "ex-1"} | {k: None for k in PAYLOADS[Export] if k != "uid"},
+    "path": "/data/export.json",
+    "size": 1024,
+    "sha256": "ab" * 32,
+    "resumed_from": 512,
+}
+
 # The official SDK 0.10's required fields (no default), less DatasetHealth's data_type and
 # is_sequence, which an older server may omit (catalog-0.10 gap 13).
 REQUIRED: dict[type, set[str]] = {
@@ -523,6 +533,7 @@ REQUIRED: dict[type, set[str]] = {
     UploadQuota: {"used", "limit"},
     AllowedMimes: set(),
     Export: {"uid"},
+    ExportDownload: {"export", "path", "size", "sha256"},
     Project: {"uid", "name"},
     Task: {"uid"},
     StorageConfig: {"uid", "name", "provider"},

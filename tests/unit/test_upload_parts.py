@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from avala._storage_urls import ALLOW_INSECURE_STORAGE_ENV
 from avala._uploads._files import check_relative, from_pairs, gather
 from avala._uploads._progress import Tracker
 from avala._uploads._state import UploadState, state_root
-from avala._uploads._storage import ALLOW_INSECURE_STORAGE_ENV, check_url
+from avala._uploads._storage import check_url
 from avala.errors import UploadError, UploadStateError
 from avala.models import UploadProgress
 from avala.uploads import progress_bar

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from .._engine import Call
-from .._schema import READ, STAMPS, Endpoint, Field, Filter, JSONDict, Table, fields
-from .._store import ASSET_HOST, DEMO_OWNER, Store, seed_time, stable_uid
+import json
+
+from aiohttp import web
+
+from .._engine import Call, json_response, render
+from .._schema import (
+    READ,
+    STAMPS,
+    Action,
+    ApiError,
+    Endpoint,
+    Field,
+    Filter,
+    JSONDict,
+    Table,
+    fields,
+)
+from .._storage import DEFAULT_TTL_SECONDS, StoredObject, serve_object
+from .._store import DEMO_OWNER, Store, seed_time, stable_uid
 from ._common import advance, status_plan
 from .datasets import dataset_uid
 
@@ -76,7 +92,6 @@ def _seed_exports(store: Store) -> list[JSONDict]:
         {
             "uid": uid,
             "status": "exported",
-            "download_url": f"{ASSET_HOST}/exports/{uid}.json",
             "name": "Drone Review export",
             "total_task_count": tasks,
             "exported_task_count": tasks,
@@ -119,10 +134,58 @@ def _export_create(call: Call, values: JSONDict) -> None:
     )
 
 
-def _export_retrieve(store: Store, record: JSONDict) -> None:
-    if advance(record) and record["status"] == "exported":
-        record["download_url"] = f"{ASSET_HOST}/exports/{record['uid']}.json"
-        record["exported_task_count"] = record["total_task_count"]
+def _export_file(call: Call, record: JSONDict) -> StoredObject:
+    """The export's file in the bundled storage, made on first use: a JSON document of its
+    tasks, or ``export_bytes`` (a server setting) deterministic bytes for large downloads."""
+    storage = call.state.storage
+    key = f"exports/{record['uid']}.json"
+    stored = storage.objects.get(key)
+    if stored is not None:
+        return stored
+    size = call.store.settings.get("export_bytes")
+    if size is not None:
+        return storage.put_generated(key, int(size), content_type="application/json")
+    projects = set(record.get("projects") or [])
+    tasks = [
+        {"uid": task["uid"], "name": task["name"], "status": task["status"], "annotations": []}
+        for task in call.store.all("tasks")
+        if not projects or task["project"] in projects
+    ]
+    document = {"export": record["uid"], "format": record.get("format"), "tasks": tasks}
+    body = json.dumps(document, indent=2, sort_keys=True).encode()
+    return storage.put_object(key, body, content_type="application/json")
+
+
+def _exported(call: Call) -> JSONDict:
+    record = call.record
+    assert record is not None
+    return record
+
+
+async def _retrieve_export(call: Call) -> web.StreamResponse:
+    """The detail GET: advances a new export's status plan; once ``exported``, a fresh
+    presigned ``download_url`` on the bundled storage (valid for ``presign_ttl_seconds``)."""
+    record = _exported(call)
+    with call.store.lock:
+        if advance(record) and record["status"] == "exported":
+            record["exported_task_count"] = record["total_task_count"]
+        if record["status"] == "exported":
+            stored = _export_file(call, record)
+            ttl = int(call.store.settings.get("presign_ttl_seconds", DEFAULT_TTL_SECONDS))
+            origin = str(call.request.url.origin())
+            record["download_url"], _ = call.state.storage.presigned_url(
+                origin, "GET", stored.key, ttl_seconds=ttl
+            )
+    return json_response(render(EXPORTS, record))
+
+
+async def _download_export(call: Call) -> web.StreamResponse:
+    """``GET /exports/{uid}/download/``: the file itself from the API host (with the key),
+    with ``Range`` support; 409 while the export is not ``exported``."""
+    record = _exported(call)
+    if record["status"] != "exported":
+        raise ApiError(409, {"detail": f"Export is not ready (status: {record['status']})."})
+    return await serve_object(call.request, _export_file(call, record))
 
 
 EXPORTS = Table(
@@ -144,7 +207,6 @@ EXPORTS = Table(
     },
     seed=_seed_exports,
     on_create=_export_create,
-    on_retrieve=_export_retrieve,
 )
 
 
@@ -160,8 +222,12 @@ ENDPOINTS = (
     Endpoint(
         EXPORTS,
         "/exports/",
-        verbs=frozenset({"list", "create", "retrieve"}),
+        verbs=frozenset({"list", "create"}),
         ordering=("created_at", "updated_at", "name"),
+        actions=(
+            Action("", _retrieve_export, method="GET"),
+            Action("download", _download_export, method="GET"),
+        ),
     ),
 )
 
