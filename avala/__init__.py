@@ -1,8 +1,9 @@
 """avala: the async-native Python SDK for the Avala API.
 
 ``AsyncClient`` is the core; ``Client`` is its generated synchronous facade. Models (``avala.
-Dataset``, ``avala.Webhook``...) and the sync facade (``Client``, ``signup``, with its event-loop
-thread machinery) are imported on first use, so ``import avala`` stays cheap.
+Dataset``, ``avala.Webhook``...), the core (``AsyncClient``, with aiohttp) and the sync facade
+(``Client``, ``signup``, with its event-loop thread machinery) are imported on first use, so
+``import avala`` stays cheap (the ``avala`` command starts without them).
 """
 
 from typing import TYPE_CHECKING, Any

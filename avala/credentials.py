@@ -9,8 +9,9 @@ so a later provider never hides a real failure.
 
 The default chain is: the explicit ``api_key=`` argument (if given, nothing else is
 consulted), then the ``AVALA_API_KEY`` environment variable, then ``AVALA_API_KEY`` in a
-``.env`` file in the working directory. Pass ``credentials=`` to a client to use your own
-provider or chain, e.g. a secret manager::
+``.env`` file in the working directory, then the profile ``avala configure`` saved
+(:class:`ProfileProvider`: profile ``AVALA_PROFILE``, else ``default``). Pass
+``credentials=`` to a client to use your own provider or chain, e.g. a secret manager::
 
     from avala import AsyncClient
     from avala.credentials import CallableProvider
@@ -26,8 +27,10 @@ before asking the chain again, so a key rotated in the source is picked up witho
 
 from __future__ import annotations
 
+import configparser
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -40,6 +43,8 @@ from .errors import ConfigurationError
 __all__ = [
     "API_KEY_ENV",
     "API_KEY_FILE_ENV",
+    "CONFIG_DIR_ENV",
+    "PROFILE_ENV",
     "CallableProvider",
     "Credential",
     "CredentialChain",
@@ -52,12 +57,20 @@ __all__ = [
     "EnvironmentProvider",
     "ExplicitKeyProvider",
     "FileProvider",
+    "ProfileProvider",
     "RefreshableProvider",
+    "config_dir",
     "default_chain",
 ]
 
 API_KEY_ENV = "AVALA_API_KEY"
 API_KEY_FILE_ENV = "AVALA_API_KEY_FILE"
+PROFILE_ENV = "AVALA_PROFILE"
+"""The environment variable naming the profile :class:`ProfileProvider` reads."""
+CONFIG_DIR_ENV = "AVALA_CONFIG_DIR"
+"""The environment variable overriding the directory profiles are kept in."""
+DEFAULT_PROFILE = "default"
+PROFILES_FILE = "credentials"
 _log = logging.getLogger("avala")
 
 
@@ -96,7 +109,8 @@ class CredentialsNotFoundError(CredentialError):
         tried = "".join(f"\n  - {a.provider}: {a.reason}" for a in self.attempts)
         super().__init__(
             f"No Avala API key found. Pass api_key=..., set the {API_KEY_ENV} environment "
-            f"variable, or put {API_KEY_ENV}=... in a .env file. Tried:{tried or ' nothing'}"
+            f"variable, put {API_KEY_ENV}=... in a .env file, or save a profile with "
+            f"`avala configure`. Tried:{tried or ' nothing'}"
         )
 
 
@@ -303,6 +317,117 @@ class FileProvider:
             raise CredentialUnavailable(f"{path} not found") from None
 
 
+def config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The directory ``avala configure`` keeps profiles in.
+
+    ``AVALA_CONFIG_DIR`` if set, else the platform's user configuration directory
+    (``$XDG_CONFIG_HOME/avala`` or ``~/.config/avala`` on Linux, ``~/Library/Application
+    Support/avala`` on macOS, ``%LOCALAPPDATA%\\avala`` on Windows). Never a cache directory,
+    which cleanup tools empty.
+    """
+    environ = os.environ if environ is None else environ
+    configured = environ.get(CONFIG_DIR_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_config_dir  # ~25 ms, paid only when a profile is read
+
+    return Path(user_config_dir("avala", appauthor=False))
+
+
+def read_profiles(path: Path) -> configparser.ConfigParser:
+    """Parse a profiles file (INI: one section per profile); a missing file reads as empty.
+
+    Raises:
+        configparser.Error: the file is not valid INI.
+    """
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return parser
+    parser.read_string(text, source=str(path))
+    return parser
+
+
+class ProfileProvider:
+    """Reads the key of a profile saved by ``avala configure``.
+
+    Profiles live in one INI file, ``credentials`` in :func:`config_dir`, a section per
+    profile holding ``api_key`` (and the ``base_url`` the CLI uses with it). The file is
+    re-read at every resolution; one readable by other users is still used, with a warning
+    on the ``avala`` logger.
+
+    Args:
+        profile: The profile to read. If omitted, ``AVALA_PROFILE`` at resolution time,
+            else ``default``.
+        path: The profiles file. If omitted, ``credentials`` in :func:`config_dir`.
+    """
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._profile = profile
+        self._path = None if path is None else Path(path)
+        self._environ = environ
+
+    @property
+    def profile(self) -> str:
+        """The profile this provider reads."""
+        if self._profile is not None:
+            return self._profile
+        environ = os.environ if self._environ is None else self._environ
+        return environ.get(PROFILE_ENV, "").strip() or DEFAULT_PROFILE
+
+    @property
+    def path(self) -> Path:
+        """The profiles file."""
+        return self._path if self._path is not None else config_dir(self._environ) / PROFILES_FILE
+
+    @property
+    def name(self) -> str:
+        return f"profile:{self.profile}"
+
+    def __repr__(self) -> str:
+        return f"ProfileProvider(profile={self.profile!r}, path={str(self.path)!r})"
+
+    def _section(self) -> configparser.SectionProxy:
+        profile = self.profile
+        try:
+            path = self.path
+        except Exception as exc:  # no home directory to find the configuration in
+            raise CredentialUnavailable(f"no configuration directory ({exc})") from None
+        profiles = read_profiles(path)
+        if not profiles.sections() and not path.is_file():
+            raise CredentialUnavailable(f"{path} not found")
+        if not profiles.has_section(profile):
+            raise CredentialUnavailable(f"no profile {profile!r} in {path}")
+        if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            _log.warning(
+                "%s is readable by other users; restrict it with: chmod 600 %s", path, path
+            )
+        return profiles[profile]
+
+    def get_api_key(self) -> str:
+        """The profile's ``api_key``."""
+        value = self._section().get("api_key")
+        if value is None or not value.strip():
+            raise CredentialUnavailable(f"profile {self.profile!r} in {self.path} has no api_key")
+        return value
+
+    def base_url(self) -> str | None:
+        """The base URL saved with the profile, if any (the CLI uses it with this key)."""
+        try:
+            value = self._section().get("base_url")
+        except CredentialUnavailable:
+            return None
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+
 class CallableProvider:
     """Calls a function returning the key, e.g. one that reads a secret manager.
 
@@ -417,11 +542,12 @@ class CredentialChain:
 def default_chain(api_key: str | None = None) -> CredentialChain:
     """The chain clients use when given no ``credentials=``.
 
-    An explicit key wins outright; otherwise ``AVALA_API_KEY``, then ``.env``.
+    An explicit key wins outright; otherwise ``AVALA_API_KEY``, then ``.env``, then the
+    saved profile (``AVALA_PROFILE``, else ``default``; see :class:`ProfileProvider`).
     """
     if api_key is not None:
         return CredentialChain([ExplicitKeyProvider(api_key)])
-    return CredentialChain([EnvironmentProvider(), DotenvProvider()])
+    return CredentialChain([EnvironmentProvider(), DotenvProvider(), ProfileProvider()])
 
 
 def build_chain(

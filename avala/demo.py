@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -126,12 +127,23 @@ def upload_tour(client: Client, workdir: Path) -> None:
     print(f"dataset {dataset.slug}: {dataset.item_count} items, {dataset.size_bytes:,} bytes")
 
 
+def cli_tour() -> None:
+    """Two ``avala`` commands, run as a user would, with the same environment."""
+    for args in (["auth", "check"], ["-o", "jsonl", "datasets", "list", "--limit", "2"]):
+        print(f"$ avala {' '.join(args)}", flush=True)
+        done = subprocess.run([sys.executable, "-m", "avala.cli", *args], check=False)
+        if done.returncode != 0:
+            print(f"(exit {done.returncode})")
+
+
 def main() -> int:
     """Run the demo; returns the exit status."""
     print(f"avala {__version__} demo")
     with serve() as server, tempfile.TemporaryDirectory() as workdir:
         # Upload progress is kept under the per-user state directory; the demo's goes with it.
         os.environ.setdefault("AVALA_STATE_DIR", str(Path(workdir) / "state"))
+        # A profile saved with `avala configure` is left alone too (the demo uses the env).
+        os.environ.setdefault("AVALA_CONFIG_DIR", str(Path(workdir) / "config"))
         step("Configuration from the environment")
         os.environ["AVALA_BASE_URL"] = server.base_url
         os.environ["AVALA_ALLOW_INSECURE_BASE_URL"] = "true"  # http is allowed for localhost only
@@ -173,7 +185,12 @@ def main() -> int:
             done = client.exports.wait(
                 export.uid, interval=0.2, on_poll=lambda e: print(f"  ... {e.status}")
             )
-            print(f"finished: {done.status}, download at {done.download_url}")
+            print(f"finished: {done.status}")
+            got = client.exports.download(done, Path(workdir) / "export.json")
+            print(
+                f"downloaded {got.path.name}: {got.size:,} bytes, verified "
+                f"(sha256 {got.sha256[:12]}...), storage never saw the key"
+            )
 
             step("A webhook, its signature checked by a local receiver")
             webhook_tour(client)
@@ -183,6 +200,9 @@ def main() -> int:
 
             step("Upload a folder into a new dataset (resumable, verified)")
             upload_tour(client, Path(workdir))
+
+        step("The same from a shell: the avala command line")
+        cli_tour()
     print("\nDone.")
     return 0
 

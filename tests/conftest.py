@@ -40,6 +40,7 @@ _AVALA_ENV = (
     "AVALA_ALLOW_INSECURE_BASE_URL",
     "AVALA_API_KEY_FILE",
     "AVALA_ALLOW_INSECURE_STORAGE_URLS",
+    "AVALA_PROFILE",
 )
 
 
@@ -52,6 +53,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AVALA_STATE_DIR", str(tmp_path / "avala-state"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    # Saved profiles (``avala configure``) too: never the developer's own.
+    monkeypatch.setenv("AVALA_CONFIG_DIR", str(tmp_path / "avala-config"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.chdir(tmp_path)
     yield
 

@@ -20,7 +20,7 @@ from typing import Any
 
 log = logging.getLogger("mkdocs.hooks.links")
 
-PENDING_PAGES = frozenset({"cli.md", "data.md"})
+PENDING_PAGES: frozenset[str] = frozenset()
 BRANCH = "main"
 _LINK = re.compile(r"\]\((?P<target>[^)\s#]+)(?P<anchor>#[^)\s]*)?\)")
 

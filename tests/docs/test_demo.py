@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ def test_demo_runs_the_seed_flows(tmp_path: Path) -> None:
     assert "Authentication failed: Invalid API key." in out
     assert "No Avala API key found" in out
     assert "finished: exported" in out
+    assert re.search(r"downloaded export\.json: [\d,]+ bytes, verified \(sha256 [0-9a-f]{12}", out)
     assert "receiver: verified webhook.test" in out and "server saw HTTP 200" in out
     assert "with a wrong secret the receiver says: rejected:" in out
     assert "acknowledged by demo: status acknowledged" in out

@@ -172,7 +172,12 @@ def test_not_found_message_names_variable_and_each_provider_with_reason() -> Non
     assert "is not set" in message
     assert "dotenv:.env" in message
     assert "not found" in message
-    assert [a.provider for a in error.attempts] == ["env:AVALA_API_KEY", "dotenv:.env"]
+    assert [a.provider for a in error.attempts] == [
+        "env:AVALA_API_KEY",
+        "dotenv:.env",
+        "profile:default",
+    ]
+    assert "avala configure" in message
     assert all(a.reason for a in error.attempts)
 
 

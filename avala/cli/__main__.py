@@ -1,0 +1,5 @@
+"""``python -m avala.cli``: the ``avala`` command line."""
+
+from avala.cli import main
+
+main()
