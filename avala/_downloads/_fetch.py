@@ -16,7 +16,8 @@ and ``expected_size``), then the SHA-256: against ``x-amz-checksum-sha256`` (bas
 the bundled server send it) and ``expected_sha256``, and the MD5 against the ETag when that
 is a plain single-part MD5. Only then is the partial fsynced and renamed into place. A
 mismatch deletes the partial and raises :class:`~avala.errors.DownloadIntegrityError`.
-Memory stays bounded by one chunk.
+Memory stays bounded by one chunk. Re-hashing a claimed partial and the final fsync run on a
+worker thread, so a large file never stalls the event loop.
 """
 
 from __future__ import annotations
@@ -247,7 +248,7 @@ async def fetch_to_file(
     if not dest.parent.is_dir():
         raise DownloadError(f"Cannot download to {dest}: its directory does not exist.")
     partial = _Partial(dest, _identity(url))
-    kept = partial.claim() if resume else 0
+    kept = await asyncio.to_thread(partial.claim) if resume else 0  # re-hashes kept bytes
     if kept and on_progress is not None:
         on_progress(kept)  # counted once, so the calls always add up to the bytes on disk
     base = {"Accept-Encoding": "identity", **(headers or {})}
@@ -282,7 +283,7 @@ async def fetch_to_file(
                     path=str(dest),
                 )
         _verify(partial, url, expected_size, expected_sha256)
-        partial.finish()
+        await asyncio.to_thread(partial.finish)  # fsync: off the event loop
         done = True
         return FetchResult(dest, partial.size, partial.sha256.hexdigest(), kept)
     except DownloadIntegrityError:
