@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import os
 import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from bench import contenders, nginx
 from bench.contenders import CONTENDERS, WORKLOADS, Sizes, Target
@@ -41,6 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"comma-separated, the first is the reference (known: {', '.join(known)})",
     )
     parser.add_argument("--python", action="store_true", help="the bundled server, not nginx")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="after the timed runs, run the workload once more per contender under cProfile "
+        "and write DIR/<contender>-<workload>.pstats (the event-loop thread only)",
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.contenders.split(",") if n]
     unknown = [n for n in names if n not in known]
@@ -86,6 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seconds = one.time(args.workload, n)
                     cpu[name].append(contenders.last_cpu_seconds / n * 1e6)
                     wall[name].append(seconds / n * 1e6)
+            if args.profile is not None:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                for name in names:
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                    opened[name].time(args.workload, n)
+                    profiler.disable()
+                    out = args.profile / f"{name}-{args.workload}.pstats"
+                    profiler.dump_stats(out)
+                    print(f"profile: {out}", file=sys.stderr)
         finally:
             for one in opened.values():
                 one.close()
