@@ -122,9 +122,12 @@ class ServerProcess:
     --bench-items items`` until the block ends (SIGTERM, then SIGKILL if it lingers).
     With ``cpus``, the server (every thread of it) runs on those cores only."""
 
-    def __init__(self, bench_items: int, cpus: Iterable[int] | None = None) -> None:
+    def __init__(
+        self, bench_items: int, cpus: Iterable[int] | None = None, args: Iterable[str] = ()
+    ) -> None:
         self.bench_items = bench_items
         self.cpus = None if cpus is None else tuple(cpus)
+        self.args = tuple(args)  # further options of ``python -m avala.testing``
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ServerInfo:
@@ -136,6 +139,7 @@ class ServerProcess:
             "0",
             "--bench-items",
             str(self.bench_items),
+            *self.args,
         ]
         proc = subprocess.Popen(
             cmd,

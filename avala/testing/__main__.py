@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="requests --burst-rate lets through at once (default: R rounded up)",
     )
+    parser.add_argument(
+        "--media-latency-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="added delay before every item media answer, in ms (default: 0)",
+    )
     parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     return parser
 
@@ -87,6 +94,7 @@ async def _serve_until_signalled(
     bench_items: int,
     settings: dict[str, int] | None = None,
     rate_limit: RateLimit | None = None,
+    media_latency: float = 0.0,
 ) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -96,6 +104,7 @@ async def _serve_until_signalled(
             loop.add_signal_handler(sig, stop.set)
     state = ServerState(bench_items=bench_items, record_requests=False, rate_limit=rate_limit)
     state.store.settings.update(settings or {})
+    state.storage.media.latency = media_latency
     try:
         runner, bound = await start_server(state, host, port)
     except OSError as exc:
@@ -120,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.bench_items < 0:
         parser.error("--bench-items must be >= 0")
+    if not 0 <= args.media_latency_ms <= 60_000:
+        parser.error("--media-latency-ms must be between 0 and 60000")
     settings: dict[str, int] = {}
     for name in _UPLOAD_SETTINGS:
         value = getattr(args, name)
@@ -141,7 +152,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     try:
         return asyncio.run(
-            _serve_until_signalled(args.host, args.port, args.bench_items, settings, rate_limit)
+            _serve_until_signalled(
+                args.host,
+                args.port,
+                args.bench_items,
+                settings,
+                rate_limit,
+                media_latency=args.media_latency_ms / 1000,
+            )
         )
     except KeyboardInterrupt:  # a signal before the handlers were installed, or Windows
         return 0

@@ -315,6 +315,13 @@ async def handle_list(call: Call) -> web.StreamResponse:
         def page_of(start: int, stop: int) -> str:
             return dumps([render(table, r) for r in chosen[start:stop]])
 
+    present = endpoint.present
+    if present is not None:
+        unpresented = page_of
+
+        def page_of(start: int, stop: int) -> str:
+            return present(call, unpresented(start, stop))
+
     if endpoint.paging == "array":
         return text_response(200, page_of(0, total))
     pager = number_page if endpoint.paging == "page" else cursor_page
@@ -343,14 +350,17 @@ async def handle_create(call: Call) -> web.StreamResponse:
 
 
 async def handle_retrieve(call: Call) -> web.StreamResponse:
+    present = call.endpoint.present
     if call.text is not None:
-        return text_response(200, call.text)
+        return text_response(200, call.text if present is None else present(call, call.text))
     record = call.record
     table = call.endpoint.table
     assert record is not None
     if table.on_retrieve is not None:
         with call.store.lock:
             table.on_retrieve(call.store, record)
+    if present is not None:
+        return text_response(200, present(call, dumps(render(table, record))))
     return json_response(render(table, record))
 
 

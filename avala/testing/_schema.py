@@ -205,6 +205,8 @@ class Endpoint:
         singleton: One object per parent, created from defaults on first read.
         actions: Extra routes.
         anonymous: Served without an API key.
+        present: Rewrites the JSON text of each list page's results and each detail
+            answer before it is sent (the item endpoints sign media URLs here).
     """
 
     table: Table
@@ -223,6 +225,7 @@ class Endpoint:
     singleton: bool = False
     actions: tuple[Action, ...] = ()
     anonymous: bool = False
+    present: Callable[[Call, str], str] | None = None
 
 
 # --------------------------------------------------------------------------- validation

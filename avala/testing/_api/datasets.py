@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from .._engine import Call, json_response, render
+from .._media import sign_media_urls
 from .._schema import (
     READ,
     STAMPS,
@@ -435,6 +436,11 @@ async def allowed_mimes(call: Call) -> web.StreamResponse:
     return json_response({"mime_types": list(ALLOWED_MIMES), "video_prefix": "video/"})
 
 
+def sign_item_media(call: Call, text: str) -> str:
+    """Items carry presigned URLs of this server's storage, fresh on every answer."""
+    return sign_media_urls(call.state.storage, str(call.request.url.origin()), text)
+
+
 def _get(name: str, handler: Any) -> Action:
     return Action(name, handler, method="GET", detail=False)
 
@@ -468,6 +474,7 @@ ENDPOINTS = (
         detail="{item_uid}/",
         lookup={"item_uid": "uid"},
         verbs=READ,
+        present=sign_item_media,
     ),
     Endpoint(
         SEQUENCES,

@@ -17,7 +17,7 @@ from typing import Any
 from .._engine import Call
 from .._schema import STAMPS, ApiError, Endpoint, Field, JSONDict, Parent, Scope, Table
 from .._store import DEMO_OWNER, Store, seed_time, stable_uid
-from .datasets import ITEMS, dataset_uid
+from .datasets import ITEMS, dataset_uid, sign_item_media
 
 MAX_ITEMS = 10_000
 """The most items a slice may hold (pass ``random_selection_count`` to take fewer)."""
@@ -277,6 +277,7 @@ ENDPOINTS = (
         scope=(BY_OWNER, BY_SLUG),
         detail=None,
         verbs=frozenset({"list"}),
+        present=sign_item_media,
     ),
     Endpoint(
         SLICE_ITEMS,
@@ -285,6 +286,7 @@ ENDPOINTS = (
         detail="{item_uid}/",
         lookup={"item_uid": "uid"},
         verbs=frozenset({"retrieve"}),
+        present=sign_item_media,
     ),
 )
 
