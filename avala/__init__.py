@@ -51,6 +51,7 @@ from .pagination import AsyncPage, AsyncPaginator, SyncPage, SyncPaginator
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
+    from ._load._dataset import AsyncResolvedDataset, ResolvedDataset, async_load, load
     from ._signup import async_signup
     from ._sync.client import Client
     from ._sync.signup import signup
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     """The official SDK's other name for :class:`Client`."""
 
 _MODELS = ("Dataset", "DatasetItem", "DatasetSequence", "Export", "Project", "Task")
+_LOAD = ("load", "async_load", "ResolvedDataset", "AsyncResolvedDataset")
 
 
 def __getattr__(name: str) -> Any:
@@ -73,6 +75,10 @@ def __getattr__(name: str) -> Any:
             AsyncClient=AsyncClient, async_signup=async_signup, RateLimitInfo=RateLimitInfo
         )
         return globals()[name]
+    if name in _LOAD:  # the public dataset resolver (attrs, yarl; aiohttp once it runs)
+        from ._load import _dataset
+
+        return getattr(_dataset, name)
     if name in _MODELS:
         from . import models
 
@@ -95,6 +101,7 @@ __all__ = [
     "AsyncClient",
     "AsyncPage",
     "AsyncPaginator",
+    "AsyncResolvedDataset",
     "AuthenticationError",
     "Avala",
     "AvalaError",
@@ -126,6 +133,7 @@ __all__ = [
     "RateLimitError",
     "RateLimitInfo",
     "RedirectError",
+    "ResolvedDataset",
     "ServerError",
     "SyncPage",
     "SyncPaginator",
@@ -136,7 +144,9 @@ __all__ = [
     "UploadStateError",
     "ValidationError",
     "__version__",
+    "async_load",
     "async_signup",
     "errors",
+    "load",
     "signup",
 ]

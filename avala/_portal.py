@@ -29,7 +29,7 @@ from concurrent.futures import (
 )
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
@@ -52,11 +52,20 @@ _live: weakref.WeakSet[_Loop] = weakref.WeakSet()
 _fork_lock = threading.Lock()
 
 
+class Closable(Protocol):
+    """What a portal runs: an ``AsyncClient``, or anything else closed on its loop (a
+    dataset from ``avala.load``)."""
+
+    async def close(self) -> None:
+        """Release what it holds; called once, on the portal's loop."""
+        ...
+
+
 class _Loop:
     """The loop thread and the ``AsyncClient`` on it. Holds no reference to its
     :class:`Portal`, so the portal's finalizer can close it."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: Closable) -> None:
         self.client = client
         self.pid = os.getpid()
         self.cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal(
@@ -112,7 +121,7 @@ class Portal:
 
     __slots__ = ("__weakref__", "_finalizer", "_loop")
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: Closable) -> None:
         self._loop = _Loop(client)
         self._finalizer = weakref.finalize(self, self._loop.close)
 

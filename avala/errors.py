@@ -27,10 +27,16 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "DatasetDownloadError",
+    "DatasetIntegrityError",
+    "DatasetReferenceError",
+    "DatasetResolverError",
+    "DatasetRevisionWithdrawnError",
     "DownloadError",
     "DownloadIntegrityError",
     "ExportNotReadyError",
     "ForbiddenError",
+    "MutableDatasetAliasWarning",
     "NotEnrolledError",
     "NotFoundError",
     "PoolTimeoutError",
@@ -39,6 +45,7 @@ __all__ = [
     "RedirectError",
     "ResponseTooLargeError",
     "ServerError",
+    "UnsupportedDatasetModeError",
     "UploadError",
     "UploadIntegrityError",
     "UploadStateError",
@@ -341,3 +348,88 @@ class UploadStateError(AvalaError):
     another run of the same upload holds its lock, or a file already stored changed on disk
     since. The message says which, and what to do (usually ``resume=False`` or deleting the
     named state file)."""
+
+
+# --------------------------------------------------------------------------- dataset resolver
+
+
+class DatasetReferenceError(AvalaError, ValueError):
+    """A reference given to :func:`avala.load` is malformed or ambiguous (e.g. a revision
+    both in the reference and in ``revision=``). The message names the argument and the
+    accepted forms."""
+
+
+class UnsupportedDatasetModeError(AvalaError, ValueError):
+    """A mode :func:`avala.load` does not offer (``streaming=False``), or
+    :meth:`~avala.DatasetObject.read` of an object larger than its ``max_bytes``."""
+
+
+class MutableDatasetAliasWarning(UserWarning):
+    """:func:`avala.load` was given an alias (such as ``main``) rather than a SHA-256
+    revision: what it names may change; pin ``@<sha256>`` for reproducible runs."""
+
+
+class DatasetResolverError(AvalaError):
+    """The public dataset resolver could not answer.
+
+    Attributes:
+        reason: A short code: ``transport_error``, ``not_found``, ``rate_limited``,
+            ``service_unavailable``, ``request_rejected`` or ``invalid_withdrawal``
+            (subclasses add their own).
+    """
+
+    def __init__(self, reason: str, *, status_code: int | None = None, detail: str = "") -> None:
+        message = f"Dataset resolver failed ({reason})."
+        if detail:
+            message = f"{message} {detail}"
+        super().__init__(message, status_code=status_code)
+        self.reason: str = reason
+
+
+class DatasetRevisionWithdrawnError(DatasetResolverError):
+    """The revision was withdrawn by its publisher (HTTP 410); it can no longer be loaded.
+
+    Attributes:
+        canonical_reference: ``avala://datasets/<uid>@<sha256>`` of the withdrawn revision.
+        dataset_uid: The dataset's uid.
+        revision_sha256: The withdrawn revision's SHA-256.
+    """
+
+    def __init__(self, canonical_reference: str, dataset_uid: str, revision_sha256: str) -> None:
+        super().__init__(
+            "revision_withdrawn",
+            status_code=410,
+            detail=f"{canonical_reference} was withdrawn by its publisher.",
+        )
+        self.canonical_reference: str = canonical_reference
+        self.dataset_uid: str = dataset_uid
+        self.revision_sha256: str = revision_sha256
+
+
+class DatasetIntegrityError(DatasetResolverError):
+    """What the resolver answered breaks a rule of the protocol: an identity, manifest,
+    grant or order violation (``resolver_identity_mismatch``,
+    ``manifest_object_count_mismatch``, ``invalid_cursor_sequence``,
+    ``untrusted_download_host``, ``grant_expiry_too_short``, ...). Nothing unverified is kept.
+    """
+
+
+class DatasetDownloadError(AvalaError):
+    """An object's bytes could not be fetched or did not verify. The message never shows a
+    URL (signed URLs are credentials).
+
+    Attributes:
+        provider: The grant's storage provider (``aws_s3``, ``avala_proxy``, ...).
+        object_uid: The object's uid.
+        reason: ``redirect_rejected``, ``provider_response``, ``transport_error``,
+            ``local_storage_error``, ``size_mismatch`` or ``sha256_mismatch``.
+    """
+
+    def __init__(self, provider: str, object_uid: str, reason: str, *, detail: str = "") -> None:
+        message = f"Download of dataset object {object_uid} from {provider} failed ({reason})."
+        if detail:
+            message = f"{message} {detail}"
+        super().__init__(message)
+        self.provider: str = provider
+        self.object_uid: str = object_uid
+        self.reason: str = reason

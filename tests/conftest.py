@@ -56,6 +56,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     # Saved profiles (``avala configure``) too: never the developer's own.
     monkeypatch.setenv("AVALA_CONFIG_DIR", str(tmp_path / "avala-config"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    # The object cache of ``avala.load`` too.
+    monkeypatch.setenv("AVALA_CACHE_DIR", str(tmp_path / "avala-cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.chdir(tmp_path)
     yield
 

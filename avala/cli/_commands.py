@@ -366,3 +366,40 @@ def recording_upload(
             if wait:
                 result = _wait_for_recording(client, recording, wait_timeout, progress)
     state.output.one(result)
+
+
+# ---------------------------------------------------------------------------- datasets resolve
+
+
+@click.command("resolve")
+@click.argument("reference")
+@click.option(
+    "--revision",
+    metavar="ALIAS|SHA256",
+    default=None,
+    help="The revision, when REFERENCE does not name one (default: the alias main).",
+)
+def datasets_resolve(reference: str, revision: str | None) -> None:
+    """Resolve a published dataset revision (anonymous: no API key is sent) and print what
+    it is: its canonical reference, SHA-256, manifest and rights. Nothing is listed or
+    downloaded.
+
+    REFERENCE is owner/dataset[@alias|@sha256] or avala://datasets/UUID@SHA256.
+    """
+    import warnings
+
+    import attrs
+
+    from .._load._dataset import resolve_revision
+    from ..errors import DatasetReferenceError, MutableDatasetAliasWarning
+
+    state = State.current()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MutableDatasetAliasWarning)
+        try:
+            resolved = resolve_revision(reference, revision=revision, base_url=state.base_url)
+        except DatasetReferenceError as exc:
+            raise click.BadParameter(str(exc), param_hint="'REFERENCE'") from None
+    for warning in caught:
+        note(f"note: {warning.message}")
+    state.output.one(attrs.asdict(resolved), title=resolved.display_reference)

@@ -65,6 +65,11 @@ DATASETS = Group(
         Cmd("items", "datasets.list_items", columns=("uid", "key", "url")),
         Cmd("sequences", "datasets.list_sequences", columns=("uid", "key", "status")),
         Cmd("quota", "datasets.manual_upload_quota"),
+        Lazy(
+            "resolve",
+            "avala.cli._commands:datasets_resolve",
+            "Resolve a published dataset revision (anonymous); nothing is downloaded.",
+        ),
     ),
 )
 

@@ -34,7 +34,7 @@ from ._faults import Fault, FaultQueue
 from ._ratelimit import RateLimit
 from ._runner import ServerHandle, serve, serve_async
 from ._state import DEMO_API_KEY, EXPIRED_API_KEY, RecordedRequest, ServerState
-from ._storage import MultipartUpload, Storage, StoredObject, StoredPart
+from ._storage import MultipartUpload, Storage, StoredObject, StoredPart, without_signatures
 from ._store import BENCH_OWNER, BENCH_SLUG, DEMO_OWNER, Store
 
 __all__ = [
@@ -60,4 +60,5 @@ __all__ = [
     "encode_cursor",
     "serve",
     "serve_async",
+    "without_signatures",
 ]

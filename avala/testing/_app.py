@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from ._api import ENDPOINTS
+from ._api.resolver import resolver_routes
 from ._engine import decode_cursor, encode_cursor, json_response, routes
 from ._faults import API_PREFIX, RESPONSE_FAULTS, Fault
 from ._ratelimit import throttled_headers
@@ -210,6 +211,8 @@ def create_app(state: ServerState | None = None) -> web.Application:
         route = app.router.add_route(method, path, handler)
         if anon:
             anonymous.add(route)
+    for method, path, resolver_handler in resolver_routes(state):
+        anonymous.add(app.router.add_route(method, API_PREFIX + path, resolver_handler))
     for method, path, storage_handler in storage_routes(state.storage):
         anonymous.add(app.router.add_route(method, path, storage_handler))
     return app

@@ -36,11 +36,14 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
 from aiohttp import BodyPartReader, web
+
+if TYPE_CHECKING:
+    from ._media import Media
 
 __all__ = [
     "BUCKET",
@@ -59,6 +62,7 @@ __all__ = [
     "s3_error_body",
     "serve_object",
     "storage_routes",
+    "without_signatures",
 ]
 
 logger = logging.getLogger("avala.testing")
@@ -106,6 +110,26 @@ def s3_error_body(code: str, message: str) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
     ).encode()
+
+
+def without_signatures(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, strings) with the query cut off every URL this
+    server presigned. The server signs item media and export URLs afresh on every answer,
+    with a new expiry, so two reads of the same object compare equal only without them.
+
+    Args:
+        value: A decoded JSON answer, or any part of one.
+
+    Returns:
+        A copy, each presigned URL reduced to its path.
+    """
+    if isinstance(value, dict):
+        return {k: without_signatures(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_signatures(v) for v in value]
+    if isinstance(value, str) and f"{_SIGNATURE}=" in value:
+        return value.split("?", 1)[0]
+    return value
 
 
 def _quote_etag(etag: str) -> str:
@@ -321,11 +345,15 @@ class Storage:
     Attributes:
         objects: Every stored object, by key.
         multipart_uploads: Every multipart upload (open or completed), by ``uploadId``.
+        media: Item media (``media/...`` keys, made on read): their latency and URL lifetime.
     """
 
     def __init__(self) -> None:
         self.objects: dict[str, StoredObject] = {}
         self.multipart_uploads: dict[str, MultipartUpload] = {}
+        from . import _media  # it builds on this module
+
+        self.media: Media = _media.Media()
         self._secret = secrets.token_bytes(32)
         self._lock = threading.RLock()
 
@@ -959,6 +987,10 @@ async def _get(storage: Storage, request: web.Request, key: str) -> web.StreamRe
     query = request.query
     _check_grant(storage, "GET", request.path, query.get(_EXPIRES), query.get(_SIGNATURE))
     stored = storage.objects.get(key)
+    if stored is None and (stored := storage.media.lookup(key)) is not None:
+        await storage.media.pause()  # item media: made from the key, after the CDN's latency
+        if request.transport is None or request.transport.is_closing():
+            return web.Response(status=499)  # the client left meanwhile: nobody to answer
     if stored is None or (stored.data is None and stored.pattern is None):
         raise _StorageError(404, "NoSuchKey", "The specified key does not exist.")
     return await serve_object(request, stored)

@@ -250,7 +250,6 @@ TREE: dict[str, Official] = {
 #: test looks for: once it exists, the gap must be closed (the test fails as a reminder).
 GAPS: dict[str, tuple[str, str]] = {
     "view": ("avala.viewer", "a local MCAP viewer server (no SDK part yet)"),
-    "datasets resolve": ("avala:load", "the public dataset resolver (avala.load) is not exported"),
     "import list": ("avala.importers", "no importers in this SDK"),
     "import folder": ("avala.importers", "no importers in this SDK"),
     "import lerobot": ("avala.importers", "no importers in this SDK"),

@@ -20,6 +20,7 @@ from avala.testing import (
     decode_cursor,
     encode_cursor,
     serve_async,
+    without_signatures,
 )
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
@@ -247,7 +248,9 @@ async def test_items_walk_every_item_once(srv: ServerHandle, http: aiohttp.Clien
         assert set(item) == ITEM_FIELDS
         assert item["dataset_slug"] == "warehouse-cameras"
         assert item["dataset_owner_name"] == "demo"
-        assert item["url"].startswith("https://")
+        # media URLs are presigned URLs of the server's own storage
+        media = srv.origin + "/_storage/avala-local/media/demo/warehouse-cameras/"
+        assert item["url"].startswith(media) and "X-Avala-Signature=" in item["url"]
         assert TIMESTAMP.fullmatch(item["created_at"])
 
 
@@ -309,8 +312,9 @@ async def test_get_item(srv: ServerHandle, http: aiohttp.ClientSession) -> None:
     base = srv.url("/datasets/demo/drone-flights/items/")
     listed = (await get_json(http, base, limit="3"))["results"][2]
     item = await get_json(http, f"{base}{listed['uid']}/")
-    assert item == listed
-    assert item["video_thumbnail"].startswith("https://")
+    # the same item; its media URLs are signed afresh (the expiry may tick over in between)
+    assert without_signatures(item) == without_signatures(listed)
+    assert item["video_thumbnail"].startswith(srv.origin + "/_storage/avala-local/media/")
     await get_json(http, f"{base}{uuid.uuid4()}/", expect=404)
     other = srv.url(f"/datasets/demo/highway-lidar/items/{listed['uid']}/")
     await get_json(http, other, expect=404)
@@ -638,13 +642,16 @@ async def test_bench_dataset_is_generated_on_the_fly() -> None:
         assert item["dataset"] == dataset["uid"]
         assert_uid(item["uid"])
         assert TIMESTAMP.fullmatch(item["created_at"])
-        assert 600 <= len(await _raw_item(session, url, item["uid"])) <= 950
+        # about 900 bytes of JSON, plus ~550 for its presigned media URLs (3 distinct ones)
+        assert 1200 <= len(await _raw_item(session, url, item["uid"])) <= 1700
 
         assert len(page["results"]) == 1000
         assert page["results"][0]["id"] == 500_001
         assert len({i["uid"] for i in page["results"]}) == 1000
 
-        assert await get_json(session, f"{url}{item['uid']}/") == item
+        # media URLs are signed afresh on each answer (the expiry may tick over in between)
+        detail = await get_json(session, f"{url}{item['uid']}/")
+        assert without_signatures(detail) == without_signatures(item)
         missing = item["uid"][:24] + f"{count:012x}"
         await get_json(session, f"{url}{missing}/", expect=404)
         await get_json(session, f"{url}{uuid.uuid4()}/", expect=404)

@@ -1,0 +1,31 @@
+"""Published dataset revisions: ``load`` / ``async_load`` and what they return.
+
+Also importable from ``avala`` itself (``avala.load``, ``avala.async_load``,
+``avala.ResolvedDataset``, ``avala.AsyncResolvedDataset``).
+"""
+
+from __future__ import annotations
+
+from ._load._dataset import (
+    AsyncDatasetObject,
+    AsyncDatasetObjects,
+    AsyncResolvedDataset,
+    DatasetObject,
+    DatasetObjects,
+    DatasetRights,
+    ResolvedDataset,
+    async_load,
+    load,
+)
+
+__all__ = [
+    "AsyncDatasetObject",
+    "AsyncDatasetObjects",
+    "AsyncResolvedDataset",
+    "DatasetObject",
+    "DatasetObjects",
+    "DatasetRights",
+    "ResolvedDataset",
+    "async_load",
+    "load",
+]
