@@ -55,11 +55,13 @@ def media_png(key: str) -> bytes:
     (g + 9y) % 256, b)`` for the digest's first three bytes ``r, g, b``)."""
     red, green, blue = hashlib.sha256(key.encode()).digest()[:3]
     width, height = MEDIA_SIZE
+    row = bytearray(1 + 3 * width)  # filter byte "none", then RGB per pixel
+    row[1::3] = bytes((red + 7 * x) % 256 for x in range(width))
+    row[3::3] = bytes((blue,)) * width
     rows = bytearray()
     for y in range(height):
-        rows.append(0)  # filter: none
-        for x in range(width):
-            rows += bytes(((red + 7 * x) % 256, (green + 9 * y) % 256, blue))
+        row[2::3] = bytes(((green + 9 * y) % 256,)) * width
+        rows += row
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
