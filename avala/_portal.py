@@ -28,11 +28,11 @@ from concurrent.futures import (
     TimeoutError as FutureTimeout,
 )
 from contextlib import AbstractContextManager
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from ._closing import ClosedOnExit
 from .errors import AvalaError, ClientClosedError
 from .pagination import Caller
 
@@ -213,7 +213,7 @@ class SyncResource:
         self._call = call
 
 
-class SyncClientBase:
+class SyncClientBase(ClosedOnExit):
     """Hand-written part of the generated ``Client``: lifecycle and the portal."""
 
     _async: AsyncClient
@@ -243,17 +243,6 @@ class SyncClientBase:
     def is_closed(self) -> bool:
         """Whether the client was closed."""
         return self._portal.closed
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         client = getattr(self, "_async", None)

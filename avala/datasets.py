@@ -12,11 +12,11 @@ from ._load._dataset import (
     AsyncResolvedDataset,
     DatasetObject,
     DatasetObjects,
-    DatasetRights,
     ResolvedDataset,
     async_load,
     load,
 )
+from ._load._protocol import DatasetRights
 
 __all__ = [
     "AsyncDatasetObject",

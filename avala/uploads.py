@@ -7,15 +7,15 @@ notebook. It needs tqdm: ``pip install "avala[progress]"``.
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any
 
+from ._closing import ClosedOnExit
 from .models.uploads import UploadProgress
 
 __all__ = ["ProgressBar", "UploadProgress", "progress_bar"]
 
 
-class ProgressBar:
+class ProgressBar(ClosedOnExit):
     """A ``progress=`` callback drawing a tqdm bar; it closes itself when the upload ends
     (or use it as a context manager, which also closes it when the upload fails)."""
 
@@ -54,17 +54,6 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def progress_bar(description: str = "Uploading", **tqdm_options: Any) -> ProgressBar:

@@ -36,6 +36,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
+from .._closing import ClosedOnExit
 from .._config import resolve_base_url
 from ..errors import (
     DatasetIntegrityError,
@@ -52,17 +53,6 @@ if TYPE_CHECKING:
     from .._portal import Portal
     from ._client import ResolverClient
 
-__all__ = [
-    "AsyncDatasetObject",
-    "AsyncDatasetObjects",
-    "AsyncResolvedDataset",
-    "DatasetObject",
-    "DatasetObjects",
-    "DatasetRights",
-    "ResolvedDataset",
-    "async_load",
-    "load",
-]
 
 DEFAULT_MAX_READ = 64 << 20
 DEFAULT_CONCURRENCY = 8
@@ -727,7 +717,7 @@ class DatasetObjects:
         return self.get(ordinal)
 
 
-class ResolvedDataset:
+class ResolvedDataset(ClosedOnExit):
     """A published, immutable dataset revision (from :func:`load`), every manifest rule
     already checked. Use it as a context manager, or call :meth:`close`.
 
@@ -813,17 +803,6 @@ class ResolvedDataset:
         """Close its connections and its event-loop thread. Idempotent."""
         self._portal.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 def load(
     reference: str,
@@ -838,38 +817,12 @@ def load(
 ) -> ResolvedDataset:
     """Resolve a published dataset revision and check its whole manifest; anonymous.
 
-    The synchronous twin of :func:`async_load` (same arguments, same checks, the same code
-    run on an event-loop thread the dataset owns until it is closed).
-
-    Args:
-        reference: ``"owner/dataset"``, ``"owner/dataset@<alias>"`` (default alias
-            ``main``), ``"owner/dataset@<64 hex sha256>"`` or
-            ``"avala://datasets/<uuid>@<sha256>"``.
-        revision: The alias or SHA-256, when ``reference`` does not name one.
-        streaming: Must be True (the default); objects are fetched on demand.
-        base_url: The API root.
-        cache: Keep verified bytes in the content-addressed cache (so a second load of the
-            same revision downloads nothing); False keeps them in a temporary directory
-            deleted when the dataset is closed.
-        cache_dir: The cache's directory; default ``AVALA_CACHE_DIR``, else the user cache
-            directory (``$XDG_CACHE_HOME/avala`` or ``~/.cache/avala`` on Linux).
-        concurrency: Downloads in flight at once (1-64), also the read-ahead of iteration.
-        verify_cache: Re-hash cached objects when they are used, instead of trusting the
-            cache's names (bad entries are downloaded again).
+    The synchronous twin of :func:`async_load`: the same arguments, checks, errors and
+    warnings (see there), the same code run on an event-loop thread the dataset owns until
+    it is closed.
 
     Returns:
         The dataset; close it (``with``) when done.
-
-    Raises:
-        DatasetReferenceError: the reference is malformed, or names the revision twice.
-        UnsupportedDatasetModeError: ``streaming`` is not True.
-        ConfigurationError: the base URL is invalid.
-        DatasetRevisionWithdrawnError: the revision was withdrawn (410).
-        DatasetIntegrityError: the resolver's answers break a rule of the protocol.
-        DatasetResolverError: the resolver failed (``reason`` says how).
-
-    Warns:
-        MutableDatasetAliasWarning: the reference names an alias rather than a SHA-256.
     """
     from .._portal import Portal
 

@@ -26,9 +26,9 @@ import os
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from .._closing import ClosedOnExit
 from ..errors import UploadStateError
 
 STATE_DIR_ENV = "AVALA_STATE_DIR"
@@ -106,7 +106,7 @@ def _lock(fd: int) -> bool:
     return True
 
 
-class UploadState:
+class UploadState(ClosedOnExit):
     """The state of one upload: ``<name>.json`` (snapshot), ``.journal`` and ``.lock`` in
     ``folder``. Use as a context manager: entering takes the lock and loads the state."""
 
@@ -141,14 +141,6 @@ class UploadState:
             self.close()
             raise
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._journal_fd is not None:
