@@ -531,7 +531,55 @@ def _sample(item: DatasetItem, data: bytes | None, decode: bool) -> Sample:
     return sample
 
 
-class AvalaIterableDataset(IterableDataset[Any]):
+class _ItemsDataset:
+    """What both datasets share: checked settings, the media source, owner/slug, close."""
+
+    transform: Transform | None
+    decode_images: bool
+    page_size: int
+    _source: _Source
+
+    def _configure(
+        self,
+        client: Client,
+        owner: str,
+        slug: str,
+        transform: Transform | None,
+        decode_images: bool,
+        page_size: int,
+        read_ahead: int,
+        attempts: int,
+        allowed_hosts: Iterable[str],
+    ) -> None:
+        self.transform: Transform | None = _check_transform(transform)
+        self.decode_images: bool = _check_pillow(decode_images)
+        self.page_size: int = _positive("page_size", page_size, _MAX_PAGE_SIZE)
+        self._source = _Source(
+            _check_client(client),
+            _name("owner", owner),
+            _name("slug", slug),
+            attempts=_positive("attempts", attempts),
+            read_ahead=_positive("read_ahead", read_ahead),
+            allowed_hosts=_check_hosts(allowed_hosts),
+        )
+
+    @property
+    def owner(self) -> str:
+        """The dataset owner's name."""
+        return self._source.owner
+
+    @property
+    def slug(self) -> str:
+        """The dataset's slug."""
+        return self._source.slug
+
+    def close(self) -> None:
+        """Close a client this dataset built for itself (in a spawned worker); the
+        caller's client is left open."""
+        self._source.close()
+
+
+class AvalaIterableDataset(_ItemsDataset, IterableDataset[Any]):
     """Stream a dataset's items, sharded by DDP rank and DataLoader worker (see
     :mod:`avala.torch`).
 
@@ -570,28 +618,18 @@ class AvalaIterableDataset(IterableDataset[Any]):
         attempts: int = DEFAULT_ATTEMPTS,
         allowed_hosts: Iterable[str] = (),
     ) -> None:
-        self.transform: Transform | None = _check_transform(transform)
-        self.decode_images: bool = _check_pillow(decode_images)
-        self.page_size: int = _positive("page_size", page_size, _MAX_PAGE_SIZE)
         self._rank, self._world_size = _check_world(rank, world_size)
-        self._source = _Source(
-            _check_client(client),
-            _name("owner", owner),
-            _name("slug", slug),
-            attempts=_positive("attempts", attempts),
-            read_ahead=_positive("read_ahead", read_ahead),
-            allowed_hosts=_check_hosts(allowed_hosts),
+        self._configure(
+            client,
+            owner,
+            slug,
+            transform,
+            decode_images,
+            page_size,
+            read_ahead,
+            attempts,
+            allowed_hosts,
         )
-
-    @property
-    def owner(self) -> str:
-        """The dataset owner's name."""
-        return self._source.owner
-
-    @property
-    def slug(self) -> str:
-        """The dataset's slug."""
-        return self._source.slug
 
     def shard(self) -> tuple[int, int]:
         """``(shard, shards)`` this process and DataLoader worker would read now."""
@@ -619,11 +657,6 @@ class AvalaIterableDataset(IterableDataset[Any]):
                 sample = _sample(item, data, decode)
                 yield sample if transform is None else transform(sample)
 
-    def close(self) -> None:
-        """Close a client this dataset built for itself (in a spawned worker); the
-        caller's client is left open."""
-        self._source.close()
-
     def __repr__(self) -> str:
         return (
             f"AvalaIterableDataset(owner={self.owner!r}, slug={self.slug!r}, "
@@ -631,7 +664,7 @@ class AvalaIterableDataset(IterableDataset[Any]):
         )
 
 
-class AvalaDataset(Dataset[Any]):
+class AvalaDataset(_ItemsDataset, Dataset[Any]):
     """A map-style view of a dataset's items: every uid is listed here, and each index
     is fetched with ``get_item`` (fresh media URLs). A DataLoader batch is fetched in one go
     (``__getitems__``), its media ``read_ahead`` at a time. Shard it with a sampler (e.g.
@@ -667,29 +700,19 @@ class AvalaDataset(Dataset[Any]):
         attempts: int = DEFAULT_ATTEMPTS,
         allowed_hosts: Iterable[str] = (),
     ) -> None:
-        self.transform: Transform | None = _check_transform(transform)
-        self.decode_images: bool = _check_pillow(decode_images)
-        self.page_size: int = _positive("page_size", page_size, _MAX_PAGE_SIZE)
-        self._source = _Source(
-            _check_client(client),
-            _name("owner", owner),
-            _name("slug", slug),
-            attempts=_positive("attempts", attempts),
-            read_ahead=_positive("read_ahead", read_ahead),
-            allowed_hosts=_check_hosts(allowed_hosts),
+        self._configure(
+            client,
+            owner,
+            slug,
+            transform,
+            decode_images,
+            page_size,
+            read_ahead,
+            attempts,
+            allowed_hosts,
         )
         listing = client.datasets.list_items(owner, slug, limit=self.page_size)
         self.uids: list[str] = [item.uid for item in listing]
-
-    @property
-    def owner(self) -> str:
-        """The dataset owner's name."""
-        return self._source.owner
-
-    @property
-    def slug(self) -> str:
-        """The dataset's slug."""
-        return self._source.slug
 
     def __len__(self) -> int:
         return len(self.uids)
@@ -727,11 +750,6 @@ class AvalaDataset(Dataset[Any]):
     def __getitems__(self, indices: Sequence[int]) -> list[Any]:
         """The samples of a batch of indices, fetched together (DataLoader calls this)."""
         return self._samples([self._uid(index) for index in indices])
-
-    def close(self) -> None:
-        """Close a client this dataset built for itself (in a spawned worker); the
-        caller's client is left open."""
-        self._source.close()
 
     def __repr__(self) -> str:
         return (
