@@ -52,12 +52,13 @@ def storage_url(url: object) -> tuple[URL | None, str]:
     if insecure_ok and host in _LOOPBACK and parsed.scheme in ("http", "https"):
         return parsed, ""
     if parsed.scheme != "https":
-        return None, f"the URL for {host} is not https"
-    if parsed.explicit_port is not None:
-        return None, f"the URL for {host} names a port"
-    if not trusted_host(host):
+        problem = f"the URL for {host} is not https"
+    elif parsed.explicit_port is not None:
+        problem = f"the URL for {host} names a port"
+    elif not trusted_host(host):
         problem = f"{host} is not an allowed storage host"
-        if host in _LOOPBACK:
-            problem += f" (set {ALLOW_INSECURE_STORAGE_ENV}=true for a local test server)"
-        return None, problem
-    return parsed, ""
+    else:
+        return parsed, ""
+    if host in _LOOPBACK and not insecure_ok:
+        problem += f" (set {ALLOW_INSECURE_STORAGE_ENV}=true for a local test server)"
+    return None, problem

@@ -63,6 +63,8 @@ def test_refused_storage_urls_name_the_problem_not_the_signature(url: str, probl
     assert problem in caught.value.message
     assert caught.value.path == "dir/a.bin"
     assert "deadbeef" not in str(caught.value) and "secret" not in repr(caught.value)
+    hinted = ALLOW_INSECURE_STORAGE_ENV in caught.value.message
+    assert hinted == ("127.0.0.1" in url)  # loopback refusals say how to allow a local server
 
 
 def test_insecure_storage_opt_in_lets_loopback_through_and_nothing_else(
