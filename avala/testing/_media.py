@@ -99,17 +99,7 @@ class Media:
             if found is not None:
                 self._made.move_to_end(key)
                 return found
-        data = media_png(key)
-        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        made = StoredObject(
-            key=key,
-            size=len(data),
-            etag=md5,
-            md5=md5,
-            sha256=hashlib.sha256(data).hexdigest(),
-            content_type="image/png",
-            data=data,
-        )
+        made = StoredObject.of_bytes(key, media_png(key), "image/png")
         with self._lock:
             self._made[key] = made
             while len(self._made) > _CACHED:

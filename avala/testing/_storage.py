@@ -190,6 +190,20 @@ class StoredObject:
     part_count: int = 0
     pattern: Pattern | None = None
 
+    @classmethod
+    def of_bytes(cls, key: str, data: bytes, content_type: str) -> StoredObject:
+        """The object a single PUT of ``data`` stores (bytes kept up to the limit)."""
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        return cls(
+            key=key,
+            size=len(data),
+            etag=md5,
+            md5=md5,
+            sha256=hashlib.sha256(data).hexdigest(),
+            content_type=content_type,
+            data=data if len(data) <= KEEP_BYTES_LIMIT else None,
+        )
+
     def chunks(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Its bytes ``start..end`` (end exclusive, default the whole rest), in chunks.
 
@@ -483,16 +497,7 @@ class Storage:
         self, key: str, data: bytes, *, content_type: str = "application/octet-stream"
     ) -> StoredObject:
         """Store ``data`` under ``key`` directly (for tests), replacing any object there."""
-        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        stored = StoredObject(
-            key=key,
-            size=len(data),
-            etag=md5,
-            md5=md5,
-            sha256=hashlib.sha256(data).hexdigest(),
-            content_type=content_type,
-            data=data if len(data) <= KEEP_BYTES_LIMIT else None,
-        )
+        stored = StoredObject.of_bytes(key, data, content_type)
         with self._lock:
             self.objects[key] = stored
         return stored
