@@ -27,6 +27,7 @@ from typing import Any
 
 from avala import AsyncClient, Pacing, RateLimitError
 from avala.testing import RateLimit, ServerHandle, serve_async
+from bench.docblock import rewrite_doc
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BEGIN_MARKER = (
@@ -181,16 +182,6 @@ def write_chart(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def rewrite_doc(path: Path, block: str) -> None:
-    """Replace the pacing block of ``path`` (appended with its markers if it has none)."""
-    text = path.read_text(encoding="utf-8")
-    start, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
-    if start < 0 or end < start:
-        text = text.rstrip("\n") + f"\n\n{BEGIN_MARKER}\n{END_MARKER}\n"
-        start, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
-    path.write_text(f"{text[: start + len(BEGIN_MARKER)]}\n{block}{text[end:]}", encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.pacing", description=__doc__.split("\n")[0]
@@ -211,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.quick or args.no_docs):
         png = REPO_ROOT / "docs" / "performance-pacing.png"
         write_chart(results, png)
-        rewrite_doc(REPO_ROOT / "docs" / "performance.md", render_markdown(results, chart=png.name))
+        doc = REPO_ROOT / "docs" / "performance.md"
+        rewrite_doc(doc, render_markdown(results, chart=png.name), BEGIN_MARKER, END_MARKER)
         print(f"wrote {png} and the pacing block of docs/performance.md", file=sys.stderr)
     return 0
 

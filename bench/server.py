@@ -43,6 +43,20 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
+def run_bench(module: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -W error -m <module> <args>`` from the working tree in
+    :func:`subprocess_env`, its output captured as text (how the smoke tests run a bench)."""
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 # --------------------------------------------------------------------------- CPUs
 
 

@@ -51,6 +51,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.docblock import rewrite_doc
 from bench.memwalk import high_water_mark, make_rss_reader
 from bench.server import REPO_ROOT, ServerInfo, ServerProcess, subprocess_env
 
@@ -862,21 +863,6 @@ def render_markdown(results: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def rewrite_doc(path: Path, block: str) -> None:
-    """Replace what lies between this bench's markers in ``path`` with ``block`` (adding
-    the markers at the end of the file the first time)."""
-    text = path.read_text(encoding="utf-8")
-    start = text.find(BEGIN_MARKER)
-    end = text.find(END_MARKER)
-    if start < 0 and end < 0:
-        text = text.rstrip("\n") + f"\n\n{BEGIN_MARKER}\n{END_MARKER}\n"
-        start, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
-    if start < 0 or end < start:
-        raise RuntimeError(f"{path} has a broken {BEGIN_MARKER!r} ... {END_MARKER!r} pair")
-    head = text[: start + len(BEGIN_MARKER)]
-    path.write_text(f"{head}\n{block}{text[end:]}", encoding="utf-8")
-
-
 # --------------------------------------------------------------------------- run
 
 
@@ -931,7 +917,7 @@ def run(options: Options) -> int:
     _log(f"wrote {json_path}")
     if options.docs:
         doc = REPO_ROOT / "docs" / "performance.md"
-        rewrite_doc(doc, block)
+        rewrite_doc(doc, block, BEGIN_MARKER, END_MARKER)
         _log(f"wrote the upload block of {doc}")
     missed = [t for t in results["targets"] if not t["pass"]]
     return 1 if options.fail_on_miss and missed else 0

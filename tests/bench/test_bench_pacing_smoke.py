@@ -7,26 +7,13 @@ that the paced one lost no request, which is what its plot is there to show.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from bench.server import run_bench
 
 
 def test_quick_pacing_bench_runs_both_modes(tmp_path: Path) -> None:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-    done = subprocess.run(
-        [sys.executable, "-W", "error", "-m", "bench.pacing", "--quick", "--out", str(tmp_path)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_bench("bench.pacing", "--quick", "--out", str(tmp_path), timeout=120)
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "latest-pacing.json").read_text(encoding="utf-8"))
     paced, unpaced = results["runs"]["paced"], results["runs"]["unpaced"]

@@ -9,18 +9,16 @@ installs it), so neither root nor apt is needed; without nginx the report must s
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.server import run_bench
+
 pytest.importorskip("httpx")
 pytest.importorskip("pydantic")
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 CONTENDERS = {
@@ -36,17 +34,7 @@ CONTENDERS = {
 
 
 def _run_quick(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-    done = subprocess.run(
-        [sys.executable, "-W", "error", "-m", "bench", "--quick", "--out", str(out), *extra],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_bench("bench", "--quick", "--out", str(out), *extra, timeout=120)
     assert done.returncode == 0, done.stderr
     return done
 

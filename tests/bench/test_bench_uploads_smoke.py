@@ -8,12 +8,10 @@ targets were evaluated, and that ``--no-docs`` writes nothing but ``--out``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from bench.server import REPO_ROOT, run_bench
+
 CONTENDERS = {"raw_aiohttp", "avala_async", "avala_sync"}
 WORKLOADS = {"small", "large"}
 
@@ -24,27 +22,7 @@ def test_quick_upload_bench_produces_a_positive_number_for_every_contender(
     out = tmp_path / "out"
     doc = REPO_ROOT / "docs" / "performance.md"
     doc_before = doc.read_bytes()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "error",
-            "-m",
-            "bench.uploads",
-            "--quick",
-            "--no-docs",
-            "--out",
-            str(out),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=50,
-        check=False,
-    )
+    done = run_bench("bench.uploads", "--quick", "--no-docs", "--out", str(out), timeout=50)
     assert done.returncode == 0, done.stderr
     assert "| raw aiohttp (floor) |" in done.stdout
 
