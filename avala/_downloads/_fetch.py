@@ -16,8 +16,14 @@ and ``expected_size``), then the SHA-256: against ``x-amz-checksum-sha256`` (bas
 the bundled server send it) and ``expected_sha256``, and the MD5 against the ETag when that
 is a plain single-part MD5. Only then is the partial fsynced and renamed into place. A
 mismatch deletes the partial and raises :class:`~avala.errors.DownloadIntegrityError`.
-Memory stays bounded by one chunk. Re-hashing a claimed partial and the final fsync run on a
-worker thread, so a large file never stalls the event loop.
+
+The event loop only receives and writes, as a plain download does. Hashing runs on a worker
+thread of the download's own, chunk by chunk in order, at most :data:`_AHEAD` chunks behind
+(so memory stays bounded by a few chunks, never by the file's size, and on a machine with a
+second core the checks cost next to no time); so do re-hashing a claimed partial and the
+final fsync. Every :data:`_WRITEBACK` bytes the worker asks the kernel to start writing back
+what is written so far (``posix_fadvise(DONTNEED)``, where there is one), so the final fsync
+waits for the tail only and a large download does not fill the page cache.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ import json
 import os
 import re
 import secrets
+from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +55,9 @@ __all__ = ["FetchResult", "fetch_to_file", "partial_files"]
 _SUFFIX = ".avala-partial"
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _PLAIN_MD5 = re.compile(r'^"?([0-9a-f]{32})"?$')
+_AHEAD = 4  # chunks written but not yet hashed, at most
+_WRITEBACK = 16 << 20  # bytes between two requests to start writing back
+_FADVISE = getattr(os, "posix_fadvise", None)  # not on macOS or Windows
 _RETRYABLE = (
     aiohttp.ClientPayloadError,
     aiohttp.ClientConnectionError,
@@ -77,7 +88,13 @@ class _Restart(Exception):
 
 
 class _Partial:
-    """The partial file of one download, its sidecar and the running digests."""
+    """The partial file of one download, its sidecar and the running digests.
+
+    The event loop receives and writes, as a plain download would; everything else runs on
+    the download's own worker thread, in order: hashing each chunk (at most :data:`_AHEAD`
+    chunks behind), asking the kernel to start writing back, re-hashing a claimed partial,
+    the final fsync and rename.
+    """
 
     def __init__(self, dest: Path, identity: str) -> None:
         self.dest = dest
@@ -91,6 +108,14 @@ class _Partial:
         self.md5: Any = None  # only while an MD5 ETag is the one checksum there is
         self.size = 0
         self.file: Any = None
+        self._written_back = 0
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="avala-download")
+        self._queued: deque[Future[Any]] = deque()  # oldest first
+
+    async def run(self, function: Callable[[], Any]) -> Any:
+        """Run ``function`` on the worker once every chunk so far is hashed."""
+        await self.hashed()
+        return await asyncio.wrap_future(self._worker.submit(function))
 
     def claim(self) -> int:
         """Take over an orphaned partial of the same object, if any; its kept size."""
@@ -112,6 +137,7 @@ class _Partial:
                 self.sha256.update(chunk)
                 self.md5.update(chunk)
                 self.size += len(chunk)
+            self._written_back = self.size
             return self.size
         return 0
 
@@ -122,6 +148,7 @@ class _Partial:
         self.file.truncate()
         self.sha256, self.md5, self.size = hashlib.sha256(), None, 0
         self.etag, self.total, self.checksum = etag, total, None
+        self._written_back = 0
         self._write_sidecar()
 
     def start(self, headers: Mapping[str, str]) -> None:
@@ -130,18 +157,41 @@ class _Partial:
         if self.checksum is None and self.size == 0 and _PLAIN_MD5.match(self.etag or ""):
             self.md5 = hashlib.md5(usedforsecurity=False)
 
-    def write(self, chunk: bytes) -> None:
+    async def write(self, chunk: bytes) -> None:
+        """Write ``chunk`` and queue its hashing; wait only when the worker is
+        :data:`_AHEAD` chunks behind."""
         self.file.write(chunk)
-        self.sha256.update(chunk)
-        if self.md5 is not None:
-            self.md5.update(chunk)
         self.size += len(chunk)
+        # the digests are bound now: a restart replaces them, the queued updates stay theirs
+        work = self._worker.submit(self._hash, chunk, self.sha256, self.md5, self.size)
+        self._queued.append(work)
+        while self._queued and self._queued[0].done():
+            self._queued.popleft().result()
+        if len(self._queued) > _AHEAD:
+            await asyncio.wrap_future(self._queued.popleft())
+
+    async def hashed(self) -> None:
+        """Wait until every chunk written so far is in the digests."""
+        while self._queued:
+            await asyncio.wrap_future(self._queued.popleft())
+
+    def _hash(self, chunk: bytes, sha256: Any, md5: Any, end: int) -> None:
+        """On the worker: the digests, and now and then a request to the kernel to start
+        writing back what is written (advisory: a stale one after a restart is harmless)."""
+        sha256.update(chunk)  # hashlib lets go of the GIL for chunks this size
+        if md5 is not None:
+            md5.update(chunk)
+        if _FADVISE is not None and end - self._written_back >= _WRITEBACK:
+            start = self._written_back
+            _FADVISE(self.file.fileno(), start, end - start, os.POSIX_FADV_DONTNEED)
+            self._written_back = end
 
     def _write_sidecar(self) -> None:
         meta = {"identity": self.identity, "etag": self.etag, "total": self.total}
         self.sidecar.write_text(json.dumps(meta))
 
     def finish(self) -> None:
+        """On the worker: fsync, close and rename into place."""
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
@@ -151,6 +201,7 @@ class _Partial:
             self.sidecar.unlink()
 
     def close(self, *, discard: bool) -> None:
+        self._worker.shutdown(wait=True)  # a few chunks' hashing at most
         if self.file is not None:
             with contextlib.suppress(OSError):
                 self.file.flush()
@@ -207,7 +258,7 @@ async def fetch_to_file(
     expected_sha256: str | None = None,
     overwrite: bool = False,
     resume: bool = True,
-    chunk_size: int = 1 << 20,
+    chunk_size: int = 256 << 10,
     max_attempts: int = 4,
     on_progress: Callable[[int], object] | None = None,
     timeout: aiohttp.ClientTimeout | None = None,
@@ -224,7 +275,7 @@ async def fetch_to_file(
         expected_sha256: The SHA-256 hex the file must have, if known.
         overwrite: Replace an existing ``dest``; otherwise it is an error.
         resume: Continue from a partial download of the same object, if one is there.
-        chunk_size: Bytes read and written at a time (the memory bound).
+        chunk_size: Bytes read at a time; at most :data:`_AHEAD` + 1 of them are held.
         max_attempts: Attempts in a row without progress before giving up.
         on_progress: Called with the bytes kept from a partial download (once, first),
             then with each chunk's length as it is written; on a restart from zero, with
@@ -248,7 +299,7 @@ async def fetch_to_file(
     if not dest.parent.is_dir():
         raise DownloadError(f"Cannot download to {dest}: its directory does not exist.")
     partial = _Partial(dest, _identity(url))
-    kept = await asyncio.to_thread(partial.claim) if resume else 0  # re-hashes kept bytes
+    kept = await partial.run(partial.claim) if resume else 0  # re-hashes kept bytes
     if kept and on_progress is not None:
         on_progress(kept)  # counted once, so the calls always add up to the bytes on disk
     base = {"Accept-Encoding": "identity", **(headers or {})}
@@ -282,8 +333,10 @@ async def fetch_to_file(
                     f"Could not download {_describe(url, dest)}: the host keeps restarting it.",
                     path=str(dest),
                 )
+        await partial.hashed()
         _verify(partial, url, expected_size, expected_sha256)
-        await asyncio.to_thread(partial.finish)  # fsync: off the event loop
+        await partial.run(partial.finish)  # fsync: off the event loop
+        partial.close(discard=False)
         done = True
         return FetchResult(dest, partial.size, partial.sha256.hexdigest(), kept)
     except DownloadIntegrityError:
@@ -352,7 +405,7 @@ async def _transfer(
                 partial.restart(etag, resp.content_length)
             partial.start(resp.headers)
             async for chunk in resp.content.iter_chunked(chunk_size):
-                partial.write(chunk)
+                await partial.write(chunk)
                 if on_progress is not None:
                     on_progress(len(chunk))
     except _RETRYABLE as exc:

@@ -93,17 +93,17 @@ class Exports(SyncResource):
     ) -> ExportDownload:
         """Download a finished export's file to ``path``, verified, resuming if interrupted.
 
-        The export is fetched first, for its status and a freshly signed ``download_url``.
-        A URL on an allow-listed storage host is fetched without the API key (storage gets
+        The export is fetched first, for its status and a freshly signed ``download_url``. A
+        URL on an allow-listed storage host is fetched without the API key (storage gets
         only the presigned URL); otherwise the file comes from the API itself
-        (``GET /exports/{uid}/download/``). The bytes stream to a partial file beside
-        ``path`` (memory stays bounded by one chunk) that is renamed into place only once
-        complete and verified: its size (``Content-Length``/``Content-Range``) and its
-        SHA-256 against the response's ``x-amz-checksum-sha256``, or its MD5 against a
-        single-part ETag. An interrupted download (a reset, a timeout, a 5xx, or a run
-        stopped with Ctrl-C) resumes with ``Range``/``If-Range`` from the bytes kept, on
-        this call's retries or the next call's; a signed URL that expires mid-way is signed
-        again once.
+        (``GET /exports/{uid}/download/``). The bytes stream to a partial file beside ``path``
+        (memory stays bounded by a few 256 KiB chunks; a worker thread hashes them) that is
+        renamed into place only once complete and verified: its size
+        (``Content-Length``/``Content-Range``) and its SHA-256 against the response's
+        ``x-amz-checksum-sha256``, or its MD5 against a single-part ETag. An interrupted
+        download (a reset, a timeout, a 5xx, or a run stopped with Ctrl-C) resumes with
+        ``Range``/``If-Range`` from the bytes kept, on this call's retries or the next
+        call's; a signed URL that expires mid-way is signed again once.
 
         Args:
             export: The export, or its uid.
