@@ -161,7 +161,7 @@ def measure(kind: str, info: dict[str, str], where: Path, concurrency: int) -> d
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--objects", type=int, default=OBJECTS)
     parser.add_argument("--size", type=int, default=SIZE)
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
