@@ -183,10 +183,18 @@ def _fast_attrs_hook_factory(cls: Any, converter: cattrs.Converter) -> Callable[
         namespace[kind] = tp
         check = _inline_check(tp, kind, namespace, index)
         value = f"v if {check} else {hook}(v, {kind})" if check else f"{hook}(v, {kind})"
-        if check is None and _is_optional(tp):  # ``datetime | None``: the inner hook, inline
+        optional = check is None and _is_optional(tp)
+        if optional:  # ``datetime | None``: the inner hook, inline
             inner = next(arg for arg in get_args(tp) if arg is not type(None))
             namespace[hook], namespace[kind] = converter.get_structure_hook(inner), inner
-            value = f"None if v is None else {hook}(v, {kind})"
+            value = f"{hook}(v, {kind})"
+        if namespace[hook] is _parse_datetime and not _OLD_FROMISOFORMAT:
+            # _parse_datetime's common case, inline: text fromisoformat reads, made aware
+            namespace.update(__iso=datetime.fromisoformat, __utc=timezone.utc)
+            aware = "(d if (d := __iso(v)).tzinfo is not None else d.replace(tzinfo=__utc))"
+            value = f'{aware} if type(v) is str and v[-1:] != "z" else {value}'
+        if optional:
+            value = f"None if v is None else ({value})"
         key = repr(field.name)
         if direct:
             setter = f"__s{index}"
