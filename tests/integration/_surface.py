@@ -6,6 +6,8 @@ import inspect
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
 
+import attrs
+
 from avala import AsyncClient, AsyncPage, AsyncPaginator, Client, SyncPage, SyncPaginator
 
 T = TypeVar("T")
@@ -43,3 +45,21 @@ class Surface:
         if isinstance(items, AsyncIterator):
             return [item async for item in items]
         return list(items)
+
+
+def unsigned(item: Any) -> Any:
+    """``item`` with the query cut off its media URLs: the server signs them afresh (a new
+    expiry) on every answer."""
+
+    def cut(url: str | None) -> str | None:
+        return None if url is None else url.split("?", 1)[0]
+
+    return attrs.evolve(
+        item,
+        url=cut(item.url),
+        data_url=cut(item.data_url),
+        gpu_texture_url=cut(item.gpu_texture_url),
+        thumbnail_url=cut(item.thumbnail_url),
+        video_thumbnail=cut(item.video_thumbnail),
+        thumbnails=None if item.thumbnails is None else [cut(t) for t in item.thumbnails],
+    )

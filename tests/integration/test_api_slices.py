@@ -4,32 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
 import pytest
 
 from avala import NotFoundError, ValidationError
 from avala.models.slices import Slice, SliceItem
 
-from ._surface import Surface
-
-
-def unsigned(item: Any) -> Any:
-    """``item`` with the query cut off its media URLs: the server signs them afresh (a new
-    expiry) on every answer."""
-
-    def cut(url: str | None) -> str | None:
-        return None if url is None else url.split("?", 1)[0]
-
-    return attrs.evolve(
-        item,
-        url=cut(item.url),
-        data_url=cut(item.data_url),
-        gpu_texture_url=cut(item.gpu_texture_url),
-        thumbnail_url=cut(item.thumbnail_url),
-        video_thumbnail=cut(item.video_thumbnail),
-        thumbnails=None if item.thumbnails is None else [cut(t) for t in item.thumbnails],
-    )
-
+from ._surface import Surface, unsigned
 
 OWNER = "demo"
 SEEDED = "highway-night-scans"  # 12 items picked from highway-lidar
