@@ -50,21 +50,22 @@ class ObjectCache:
         self._made = False
         self._tagged = False
 
-    def path_for(self, sha256: str) -> Path:
-        """Where the object with this (lower-case hex) SHA-256 lives."""
-        return Path(f"{self._objects}/{sha256}")
+    def path_for(self, sha256: str) -> str:
+        """Where the object with this (lower-case hex) SHA-256 lives. (A plain string: a
+        ``Path`` per lookup costs more than the ``stat``.)"""
+        return f"{self._objects}/{sha256}"
 
     def hit(self, sha256: str, size: int) -> Path | None:
         """The cached file, when one of the right size is there (one ``stat``)."""
         path = self.path_for(sha256)
         try:
             if os.stat(path).st_size == size:
-                return path
+                return Path(path)
         except OSError:
             return None
         return None
 
-    def prepare(self, sha256: str) -> Path:
+    def prepare(self, sha256: str) -> str:
         """Create the object's directory (and the cache's ``CACHEDIR.TAG``); return its path.
 
         Raises:

@@ -209,14 +209,14 @@ class ResolverClient:
             except OSError as exc:
                 raise _local_error(entry, exc) from exc
         try:
-            dest = await asyncio.to_thread(cache.prepare, entry.sha256)
+            dest = Path(await asyncio.to_thread(cache.prepare, entry.sha256))
         except OSError:
             cache = fallback()
             hit = cache.hit(entry.sha256, entry.size_bytes)
             if hit is not None:
                 return hit
             try:
-                dest = cache.prepare(entry.sha256)
+                dest = Path(cache.prepare(entry.sha256))
             except OSError as exc:
                 raise _local_error(entry, exc) from exc
         sinks: list[_FileSink] = []
@@ -370,7 +370,7 @@ def _local_error(entry: ObjectEntry, exc: OSError) -> DatasetDownloadError:
 def _store(cache: ObjectCache, sha256: str, chunks: list[bytes]) -> Path:
     """Write verified bytes beside their cache entry and rename them into place; the
     entry's path. (Plain strings: ``pathlib`` costs more than the write of a small file.)"""
-    dest = str(cache.prepare(sha256))
+    dest = cache.prepare(sha256)
     head, _, name = dest.rpartition(os.sep)
     temp = f"{head}{os.sep}.{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:

@@ -8,6 +8,7 @@ of every object, and each grant's provider, host and lifetime. A violation raise
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -311,8 +312,11 @@ def parse_page(doc: Any, revision: Revision) -> tuple[list[ObjectEntry], str | N
 def server_time(headers: Mapping[str, str]) -> float | None:
     """The server's clock (unix seconds) from its ``Date`` header, or None."""
     raw = headers.get("Date")
-    if not raw:
-        return None
+    return _http_date(raw) if raw else None
+
+
+@functools.lru_cache(maxsize=4)  # a Date header repeats for a whole second of answers
+def _http_date(raw: str) -> float | None:
     try:
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
