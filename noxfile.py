@@ -25,9 +25,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package and the generator."""
-    session.install("-e", ".[dev]")
-    session.run("mypy", "--strict", "avala", "codegen", "tests/typing")
+    """mypy --strict on the package, the generator and the benchmarks."""
+    session.install("-e", ".[dev,bench]")
+    session.run("mypy", "--strict", "avala", "codegen", "tests/typing", "bench")
 
 
 @nox.session

@@ -677,7 +677,7 @@ def count_sync_hops(target: Target, sizes: Sizes, requests: int = 50) -> dict[st
     with Client(api_key=target.api_key, base_url=target.base_url) as client:
         client.datasets.get(target.dataset_uid)  # warm: connection open
         concurrent.futures.Future.result = counting_result  # type: ignore[method-assign]
-        asyncio.BaseEventLoop.call_soon_threadsafe = counting_submit  # type: ignore[method-assign]
+        asyncio.BaseEventLoop.call_soon_threadsafe = counting_submit  # type: ignore[method-assign,assignment]
         try:
             for _ in range(requests):
                 client.datasets.get(target.dataset_uid)

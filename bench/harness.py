@@ -247,7 +247,7 @@ def _throughput(
 ) -> dict[str, dict[str, dict[str, list[dict[str, float]]]]]:
     """``repeat`` repetitions; in each, every column in turn (the order alternating between
     repetitions), so drift over the run falls on both servers alike."""
-    runs = {
+    runs: dict[str, dict[str, dict[str, list[dict[str, float]]]]] = {
         column.key: {c.key: {w: [] for w in c.workloads} for c in CONTENDERS} for column in columns
     }
     for rep in range(options.repeat):

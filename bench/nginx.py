@@ -414,14 +414,14 @@ http {{
     }}
 }}
 """
-    path = root / "nginx.conf"
-    path.write_text(conf, encoding="utf-8")
+    conf_path = root / "nginx.conf"
+    conf_path.write_text(conf, encoding="utf-8")
     # The worker drops root privileges (to nobody / www-data): let it read the files.
     for directory in (root, www):
         directory.chmod(0o755)
     for entry in www.iterdir():
         entry.chmod(0o644)
-    return path
+    return conf_path
 
 
 # --------------------------------------------------------------------------- the server
