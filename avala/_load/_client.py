@@ -94,6 +94,12 @@ class ResolverClient:
             self._session = session
         return self._session
 
+    @property
+    def has_open_session(self) -> bool:
+        """Whether this process opened a session that is not closed yet."""
+        session = self._session
+        return session is not None and not session.closed and self._pid == os.getpid()
+
     async def close(self) -> None:
         """Close the session (idempotent)."""
         session, self._session = self._session, None

@@ -529,6 +529,18 @@ class AsyncResolvedDataset:
     async def __aenter__(self) -> Self:
         return self
 
+    def __del__(self) -> None:
+        client = getattr(self, "_client", None)
+        if client is not None and client.has_open_session:
+            warnings.warn(
+                f"Unclosed {self!r}: use `async with await avala.async_load(...) as ds:` or "
+                "`await ds.close()` (with cache=False that also deletes its temporary "
+                "directory).",
+                ResourceWarning,
+                stacklevel=2,
+                source=self,
+            )
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,

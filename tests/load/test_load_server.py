@@ -5,12 +5,14 @@ cache."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import os
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -349,3 +351,49 @@ def test_many_pages_and_a_withdrawal_after_resolve(
     revision.withdrawn = True
     with pytest.raises(DatasetRevisionWithdrawnError):
         asyncio.run(avala.async_load(pinned(revision)))
+
+
+# --------------------------------------------------------------------------- lifetime
+
+
+async def test_an_unclosed_async_dataset_warns_when_collected(
+    local_env: ServerHandle, publish: Publish
+) -> None:
+    revision = publish(frames(2))
+    ds = await avala.async_load(pinned(revision))
+    assert [o.ordinal async for o in ds.objects] == [0, 1]
+    session = ds._client.session  # closed below: only the dataset's own warning is tested
+    with pytest.warns(ResourceWarning) as caught:
+        del ds
+        gc.collect()
+    await session.close()
+    ours = [w for w in caught if "Unclosed <AsyncResolvedDataset" in str(w.message)]
+    assert len(ours) == 1
+    assert "await ds.close()" in str(ours[0].message)
+
+
+async def test_a_closed_async_dataset_collects_silently(
+    local_env: ServerHandle, publish: Publish
+) -> None:
+    revision = publish(frames(2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = await avala.async_load(pinned(revision))
+        assert len([o async for o in ds.objects]) == 2
+        await ds.close()
+        del ds
+        gc.collect()
+    assert [str(w.message) for w in caught] == []
+
+
+def test_an_unclosed_sync_dataset_is_closed_when_collected(
+    local_env: ServerHandle, publish: Publish
+) -> None:
+    revision = publish(frames(2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = avala.load(pinned(revision))
+        assert len(list(ds.objects)) == 2
+        del ds
+        gc.collect()
+    assert [str(w.message) for w in caught] == []
