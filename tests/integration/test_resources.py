@@ -4,7 +4,9 @@ against the bundled server over loopback. Each test runs twice: once per surface
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+import aiohttp
 import pytest
 
 from avala import (
@@ -119,6 +121,29 @@ async def test_exports_create_wait_list(api: Surface) -> None:
     assert seen and "exported" not in seen
     listed = await api.all(api.client.exports.list(limit=1))
     assert export.uid in {e.uid for e in listed}
+
+
+async def test_exports_list_shows_the_download_url_of_each_exported_one(
+    api: Surface, tmp_path: Path
+) -> None:
+    project = (await api.all(api.client.projects.list()))[0]
+    export = await api(api.client.exports.create(project=project.uid))
+    listed = {e.uid: e for e in await api.all(api.client.exports.list())}
+    assert listed[export.uid].status == "pending" and listed[export.uid].download_url is None
+    done = await api(api.client.exports.wait(export.uid, interval=0.01))
+    listed = {e.uid: e for e in await api.all(api.client.exports.list())}
+    exported = [e for e in listed.values() if e.status == "exported"]
+    assert export.uid in {e.uid for e in exported}
+    assert all(e.download_url for e in exported)  # seeded ones too, never fetched one by one
+    assert all(e.download_url is None for e in listed.values() if e.status != "exported")
+    async with aiohttp.ClientSession() as session:  # anonymous: the URL is presigned
+        url = listed[export.uid].download_url
+        assert url is not None and url.split("?")[0] == str(done.download_url).split("?")[0]
+        async with session.get(url) as response:
+            assert response.status == 200
+            body = await response.read()
+    downloaded = await api(api.client.exports.download(export.uid, tmp_path / "e.json"))
+    assert body == downloaded.path.read_bytes()
 
 
 async def test_exports_failed_is_returned(api: Surface) -> None:

@@ -20,7 +20,7 @@ from .._schema import (
     fields,
 )
 from .._storage import DEFAULT_TTL_SECONDS, StoredObject, serve_object
-from .._store import DEMO_OWNER, Store, seed_time, stable_uid
+from .._store import DEMO_OWNER, Store, dumps, seed_time, stable_uid
 from ._common import advance, status_plan
 from .datasets import dataset_uid
 
@@ -170,13 +170,29 @@ async def _retrieve_export(call: Call) -> web.StreamResponse:
         if advance(record) and record["status"] == "exported":
             record["exported_task_count"] = record["total_task_count"]
         if record["status"] == "exported":
-            stored = _export_file(call, record)
-            ttl = int(call.store.settings.get("presign_ttl_seconds", DEFAULT_TTL_SECONDS))
-            origin = str(call.request.url.origin())
-            record["download_url"], _ = call.state.storage.presigned_url(
-                origin, "GET", stored.key, ttl_seconds=ttl
-            )
+            record["download_url"] = _download_url(call, record)
     return json_response(render(EXPORTS, record))
+
+
+def _download_url(call: Call, record: JSONDict) -> str:
+    """A fresh presigned URL of an exported export's file (valid for
+    ``presign_ttl_seconds``)."""
+    stored = _export_file(call, record)
+    ttl = int(call.store.settings.get("presign_ttl_seconds", DEFAULT_TTL_SECONDS))
+    origin = str(call.request.url.origin())
+    return call.state.storage.presigned_url(origin, "GET", stored.key, ttl_seconds=ttl)[0]
+
+
+def _present_exports(call: Call, text: str) -> str:
+    """A page of the list shows what the detail GET would: a fresh ``download_url`` for
+    every export that is ``exported`` (never a stale or missing one)."""
+    shown = json.loads(text)
+    with call.store.lock:
+        for item in shown:
+            record = call.store.find(EXPORTS.name, uid=item["uid"])
+            if item["status"] == "exported" and record is not None:
+                item["download_url"] = record["download_url"] = _download_url(call, record)
+    return dumps(shown)
 
 
 async def _download_export(call: Call) -> web.StreamResponse:
@@ -224,6 +240,7 @@ ENDPOINTS = (
         "/exports/",
         verbs=frozenset({"list", "create"}),
         ordering=("created_at", "updated_at", "name"),
+        present=_present_exports,
         actions=(
             Action("", _retrieve_export, method="GET"),
             Action("download", _download_export, method="GET"),
