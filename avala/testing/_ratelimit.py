@@ -108,7 +108,9 @@ class RateLimiter:
         return {
             "X-RateLimit-Limit": str(int(self._capacity)),
             "X-RateLimit-Remaining": str(math.floor(tokens)),
-            "X-RateLimit-Reset": f"{now + next_token:.3f}",
+            # rounded up to the millisecond: a reset a client can act on, never one that
+            # comes before the token does (rounded down, a paced client arrives early)
+            "X-RateLimit-Reset": f"{math.ceil((now + next_token) * 1000) / 1000:.3f}",
         }
 
 

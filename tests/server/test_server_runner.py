@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import threading
+import types
 import urllib.request
 from pathlib import Path
 
@@ -204,3 +205,22 @@ async def test_serve_enforces_a_burst_limit() -> None:
     assert int(headers["Retry-After"]) == 1 and 0 < int(headers["retry-after-ms"]) <= 1000
     assert body["detail"].startswith("Request was throttled.")
     assert srv.state.throttled == 1
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.0001, 0.0004, 0.0005, 0.0009])
+def test_a_burst_limit_reset_never_comes_before_the_token(
+    monkeypatch: pytest.MonkeyPatch, fraction: float
+) -> None:
+    # A client that waits until X-RateLimit-Reset and sends must be let through: a reset
+    # rounded down to the millisecond sent paced clients up to 0.5 ms early, into a 429.
+    from avala.testing import RateLimit, _ratelimit
+
+    clock = [1_800_000_000.0 + fraction]
+    fake = types.SimpleNamespace(time=lambda: clock[0], monotonic=lambda: clock[0])
+    monkeypatch.setattr(_ratelimit, "time", fake)  # this module's clock only
+    limiter = _ratelimit.RateLimiter(RateLimit(per_minute=None, per_second=200, burst=1))
+    allowed, headers, _ = limiter.check()
+    assert allowed and headers["X-RateLimit-Remaining"] == "0"
+    clock[0] = float(headers["X-RateLimit-Reset"])  # the client arrives exactly then
+    allowed, _, wait = limiter.check()
+    assert allowed, f"refused at the announced reset, {wait * 1000:.3f} ms early"
