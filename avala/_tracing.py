@@ -37,7 +37,9 @@ def _otel() -> Any:
 
 def tracer() -> Any:
     """The SDK's tracer when spans would be recorded, else None (cheap to call per request)."""
-    trace = _otel()
+    trace = _state.get("trace", _UNKNOWN)
+    if trace is _UNKNOWN:
+        trace = _otel()
     if trace is None:
         return None
     # The API's global, read directly (get_tracer_provider() costs ~1 us, three times per

@@ -36,17 +36,18 @@ def segment(name: str, value: object) -> str:
         TypeError: ``value`` is not a str.
         ValueError: ``value`` is empty, ``.`` or ``..``.
     """
+    if type(value) is str and _PLAIN(value):  # uids, slugs, handles: nothing to encode
+        return value
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, got {type(value).__name__}.")
     if value in ("", ".", ".."):
         raise ValueError(f"{name} must be a non-empty id, not {value!r}.")
-    if _UNRESERVED(value):  # uids, slugs, handles: nothing to encode
-        return value
     return quote(value, safe="")
 
 
-#: RFC 3986 unreserved characters, which ``quote`` leaves as they are.
-_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
+#: A segment of RFC 3986 unreserved characters only (which ``quote`` leaves as they are),
+#: other than the dot segments.
+_PLAIN = re.compile(r"(?!\.\.?\Z)[A-Za-z0-9_.~-]+").fullmatch
 
 
 def query(**params: Any) -> dict[str, str]:
@@ -85,7 +86,10 @@ def path(template: str, **ids: object) -> str:
     template is remembered for the request's span."""
     if _tracing.enabled():
         _TEMPLATE.set(template)
-    return template.format_map({name: segment(name, value) for name, value in ids.items()})
+    for name, value in ids.items():  # ``ids`` is this call's own dict: encoded in place
+        if type(value) is not str or not _PLAIN(value):
+            ids[name] = segment(name, value)
+    return template.format_map(ids)
 
 
 _TEMPLATE: ContextVar[str | None] = ContextVar("avala_route_template", default=None)
