@@ -119,7 +119,9 @@ class Timeout:
     """Per-attempt time limits in seconds.
 
     Attributes:
-        total: The whole attempt, body included.
+        total: The whole attempt, body included. Never cut short; it may run over by up
+            to a second (limits of 5 s or more) or a twentieth of itself (shorter ones), as
+            attempts ending close together share one timer.
         connect: Opening a new connection (TCP and TLS).
         read: The longest gap between two reads of the response; defaults to ``total``.
         pool: Waiting for a free connection when all ``connection_limit`` are busy

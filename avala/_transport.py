@@ -31,6 +31,7 @@ from yarl import URL
 
 from . import _tracing
 from ._config import Timeout, check_max_retries
+from ._deadlines import Deadlines
 from ._pacing import Pacer, Pacing
 from ._version import __version__
 from .credentials import Credential, CredentialChain
@@ -121,12 +122,13 @@ class RequestOptions:
     @client_timeout.default
     def _client_timeout(self) -> aiohttp.ClientTimeout:
         t = self.timeout
-        # Each field set costs a timer per request. ``total`` bounds every attempt;
-        # ``sock_connect`` is armed only while a new connection is made; ``sock_read`` only
-        # when asked for. ``connect`` stays unset: it would count the wait for a pooled
-        # connection, which the transport bounds itself (Timeout.pool) and reports as such.
+        # Each field set costs aiohttp a timer per request, so ``total`` is not one of them:
+        # the transport bounds every attempt itself (see _deadlines). ``sock_connect`` is
+        # armed only while a new connection is made; ``sock_read`` only when asked for.
+        # ``connect`` stays unset: it would count the wait for a pooled connection, which
+        # the transport bounds itself (Timeout.pool) and reports as such.
         return aiohttp.ClientTimeout(
-            total=t.total,
+            total=None,
             sock_connect=t.connect or t.total,
             sock_read=t.read if t.read is not None and t.read < t.total else None,
         )
@@ -484,6 +486,7 @@ class Transport:
         self._rate_headers: Mapping[str, str] | None = None
         self._pacer = Pacer(pacing) if pacing is not None else None
         self._pool: _Slots | None = None  # connection_limit slots, made on the loop
+        self._deadlines = Deadlines()  # the time limits of this transport's attempts
         self._set_headers(credential)
         _transports.add(self)
 
@@ -494,6 +497,7 @@ class Transport:
                 _inherited.append(session)
         self._session = self._storage = self._loop = self._rotation_lock = None
         self._closing = self._pool = None
+        self._deadlines = Deadlines()  # its timers were the parent's loop's
         if self._pacer is not None:  # its lock and futures belong to the parent's loop
             self._pacer = Pacer(self._pacer.pacing)
 
@@ -700,6 +704,7 @@ class Transport:
                 await self._wait_for_pool(pool, options)
                 if span is not None:
                     span.pool_wait += time.monotonic() - waited
+            deadline = self._deadlines.enter(options.timeout.total)
             try:
                 async with session.request(
                     method,
@@ -721,7 +726,12 @@ class Transport:
                         raw = await _read(resp, options.max_response_size, method, path)
                     status = resp.status
                     return raw, status, headers, resp.reason
+            except asyncio.CancelledError:
+                if deadline.timed_out():
+                    raise asyncio.TimeoutError from None
+                raise
             finally:
+                deadline.leave()
                 if pool is not None:
                     pool.give()
         finally:
@@ -961,6 +971,7 @@ class _SharedTransport(Transport):
         parent = self._parent
         session = parent._get_session()
         self._pool = parent._pool  # one connection_limit for the parent and all its views
+        self._deadlines = parent._deadlines
         keyed = self._keyed
         if keyed is None or keyed.session is not session:
             if self._secret is None:  # a view is made with a credential; never anonymous
