@@ -226,8 +226,9 @@ def _server_lines(results: dict[str, Any]) -> list[str]:
     lines.append(
         "* Contenders: **raw aiohttp (floor)** is plain aiohttp as a user writes it "
         "(`aiohttp.ClientSession()` with its defaults, `await resp.json()`); the old floor, "
-        "raw aiohttp given the SDK's four-field `ClientTimeout` and `json.loads`, is a row of "
-        "its own. The httpx + pydantic rows model the official SDK (sync and async)."
+        "raw aiohttp given the SDK's `ClientTimeout` (connect only: no per-request `total` "
+        "timer, and so no bound on an attempt) and `json.loads`, is a row of its own. The "
+        "httpx + pydantic rows model the official SDK (sync and async)."
     )
     return lines
 
