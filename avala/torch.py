@@ -14,7 +14,8 @@ Samples are dicts with ``uid``, ``key``, ``url``, ``annotations``, ``export_snip
 loop, ``read_ahead`` at a time ahead of the consumer (in item order), never with the API key
 (a storage session of their own) and only from the allow-listed storage hosts that uploads
 use (``data.avala.ai``, R2, S3, GCS, Azure Blob; ``allowed_hosts`` adds https hosts such as
-a CDN; plain-http loopback with ``AVALA_ALLOW_INSECURE_STORAGE_URLS=true``). Connection
+a CDN; plain-http loopback with ``AVALA_ALLOW_INSECURE_STORAGE_URLS=true``). Each attempt
+is bounded by the client's ``timeout``, as an API call is. Connection
 errors, timeouts, 408/429/5xx and a body that fails the response's
 ``x-amz-checksum-sha256`` or arrives short are retried (``attempts`` in all, backoff or the
 host's ``Retry-After``); a 403 (an expired signed URL) re-signs the URL once through
@@ -69,7 +70,13 @@ from avala._config import Timeout
 from avala._portal import iterate
 from avala._storage_urls import ALLOWED_HOSTS_TEXT, storage_url
 from avala._sync.client import Client
-from avala._transport import _Secret, backoff_delay, parse_retry_after
+from avala._transport import (
+    RequestOptions,
+    Transport,
+    _Secret,
+    backoff_delay,
+    parse_retry_after,
+)
 from avala.errors import DownloadError, DownloadIntegrityError
 from avala.models.datasets import DatasetItem
 
@@ -343,15 +350,15 @@ class _Source:
         """The item (re-signed if its URL had expired) and its media bytes."""
         transport = aclient._transport
         session = transport.storage_session()
-        cap = aclient._options.max_response_size
-        max_retry_after = aclient._options.max_retry_after
+        options = aclient._options
+        max_retry_after = options.max_retry_after
         resigned = False
         failures = 0
         while True:
             url = self._checked(item)
             host = url.host
             try:
-                body = await _get_media(session, url, cap, item.uid)
+                body = await _get_media(transport, session, options, url, item.uid)
             except _Again as again:
                 failures += 1
                 if failures >= self.attempts:
@@ -463,10 +470,38 @@ def _checksum_ok(header: str, body: bytes) -> bool:
     return announced == hashlib.sha256(body).digest()
 
 
-async def _get_media(session: aiohttp.ClientSession, url: URL, cap: int, uid: str) -> bytes:
+async def _get_media(
+    transport: Transport,
+    session: aiohttp.ClientSession,
+    options: RequestOptions,
+    url: URL,
+    uid: str,
+) -> bytes:
+    """One attempt, bounded like an API attempt: the client's ``timeout.total`` on the
+    transport's shared deadline timers (not a loop timer of its own), ``timeout.connect`` for
+    a new connection and ``timeout.read`` between reads when set."""
+    deadline = transport._deadlines.enter(options.timeout.total)
+    try:
+        return await _media_attempt(session, url, options, uid)
+    except asyncio.CancelledError:
+        if deadline.timed_out():
+            raise _Again(f"timed out after {options.timeout.total:g} s") from None
+        raise
+    finally:
+        deadline.leave()
+
+
+async def _media_attempt(
+    session: aiohttp.ClientSession, url: URL, options: RequestOptions, uid: str
+) -> bytes:
+    cap = options.max_response_size
     try:
         request = session.request(
-            "GET", url, headers={"Accept-Encoding": "identity"}, allow_redirects=False
+            "GET",
+            url,
+            headers={"Accept-Encoding": "identity"},
+            allow_redirects=False,
+            timeout=options.client_timeout,
         )
         async with request as resp:
             status = resp.status
@@ -486,18 +521,13 @@ async def _get_media(session: aiohttp.ClientSession, url: URL, cap: int, uid: st
                     f"The media of item {uid} is {length:,} bytes, more than the client's "
                     f"max_response_size ({cap:,}): raise max_response_size on the Client."
                 )
-            body = bytearray()
-            async for chunk in resp.content.iter_chunked(_CHUNK):
-                body += chunk
-                if len(body) > cap:
-                    raise DownloadError(
-                        f"The media of item {uid} is larger than the client's max_response_size "
-                        f"({cap:,} bytes): raise max_response_size on the Client."
-                    )
+            if length is not None:  # the common case: one read of a size known to fit
+                data = await resp.read()
+            else:
+                data = await _read_capped(resp, cap, uid)
             checksum = resp.headers.get("x-amz-checksum-sha256")
     except _RETRYABLE as exc:
         raise _Again(type(exc).__name__) from exc
-    data = bytes(body)
     if length is not None and len(data) != length:
         raise _Again(f"{len(data):,} of {length:,} bytes arrived")
     if checksum and not _checksum_ok(checksum, data):
@@ -505,6 +535,19 @@ async def _get_media(session: aiohttp.ClientSession, url: URL, cap: int, uid: st
         again.corrupt = True
         raise again
     return data
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int, uid: str) -> bytes:
+    """A body of unknown length, refused once it passes ``cap``."""
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > cap:
+            raise DownloadError(
+                f"The media of item {uid} is larger than the client's max_response_size "
+                f"({cap:,} bytes): raise max_response_size on the Client."
+            )
+    return bytes(body)
 
 
 # --------------------------------------------------------------------------- samples

@@ -290,6 +290,25 @@ def test_faults_on_media_are_retried(client: Client, local_env: ServerHandle, me
     assert [per_key[i.key] for i in items[:5]] == [2, 2, 2, 2, 1]
 
 
+def test_a_stalled_media_answer_is_cut_at_the_client_timeout(
+    client: Client, local_env: ServerHandle, media: Media
+) -> None:
+    first = next(iter(client.datasets.list_items(OWNER, SLUG)))
+    quick = client.with_options(timeout=0.3)
+    local_env.state.faults.push(Fault.delay(5, path=MEDIA, contains=f"/{first.key}?"))
+    local_env.state.clear_requests()
+    started = time.monotonic()
+    samples = list(AvalaIterableDataset(quick, OWNER, SLUG, decode_images=True))
+    assert time.monotonic() - started < 4  # the stalled attempt was cut, then retried
+    assert samples[0]["uid"] == first.uid and samples[0]["image"] is not None
+    per_key = Counter(r.path.split("/", 6)[6] for r in media_requests(local_env))
+    assert per_key[first.key] == 2
+    local_env.state.faults.push(*[Fault.delay(5, path=MEDIA, contains=f"/{first.key}?")] * 2)
+    dataset = AvalaIterableDataset(quick, OWNER, SLUG, decode_images=True, attempts=2)
+    with pytest.raises(DownloadError, match=r"timed out after 0.3 s \(2 attempts\)"):
+        list(dataset)
+
+
 def test_expired_url_is_resigned_once_through_get_item(
     client: Client, local_env: ServerHandle, media: Media
 ) -> None:
