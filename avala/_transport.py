@@ -73,10 +73,6 @@ _READ_CHUNK = 256 * 1024
 #: Storage transfers: a connection within 30 s, and no 5 minutes without a byte read (each
 #: set field costs a timer per request; a total would cap how large a file can be).
 STORAGE_TIMEOUT = aiohttp.ClientTimeout(sock_connect=30, sock_read=300)
-# What a storage connection buffers before it stops reading the socket. aiohttp's 64 KiB
-# makes a large download pause and resume the transport every few chunks, which cost a
-# fast download about a fifth of its CPU; small bodies use only what they need.
-STORAGE_READ_BUFFER = 1 << 20
 USER_AGENT = (
     f"avala-python/{__version__} aiohttp/{aiohttp.__version__} "
     f"{platform.python_implementation()}/{platform.python_version()}"
@@ -595,7 +591,6 @@ class Transport:
             timeout=STORAGE_TIMEOUT,
             auto_decompress=False,
             raise_for_status=False,
-            read_bufsize=STORAGE_READ_BUFFER,
         )
         if hasattr(storage, "_retry_connection"):  # every attempt is ours (see above)
             storage._retry_connection = False

@@ -258,7 +258,7 @@ async def fetch_to_file(
     expected_sha256: str | None = None,
     overwrite: bool = False,
     resume: bool = True,
-    chunk_size: int = 1 << 20,
+    chunk_size: int = 256 << 10,
     max_attempts: int = 4,
     on_progress: Callable[[int], object] | None = None,
     timeout: aiohttp.ClientTimeout | None = None,
@@ -275,8 +275,7 @@ async def fetch_to_file(
         expected_sha256: The SHA-256 hex the file must have, if known.
         overwrite: Replace an existing ``dest``; otherwise it is an error.
         resume: Continue from a partial download of the same object, if one is there.
-        chunk_size: Bytes read at a time, at most (a read takes what has arrived, up to
-            this); at most :data:`_AHEAD` + 1 of them are held.
+        chunk_size: Bytes read at a time; at most :data:`_AHEAD` + 1 of them are held.
         max_attempts: Attempts in a row without progress before giving up.
         on_progress: Called with the bytes kept from a partial download (once, first),
             then with each chunk's length as it is written; on a restart from zero, with
