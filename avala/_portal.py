@@ -19,9 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import queue
 import threading
+import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterator,
+)
 from concurrent.futures import (
     CancelledError as FutureCancelled,
     Future,
@@ -143,6 +152,15 @@ class Portal:
                 self._finalizer = weakref.finalize(self, loop.close)
         return loop
 
+    def submit(self, func: Callable[[], Coroutine[Any, Any, R]]) -> Future[R]:
+        """Start ``func()`` on the loop thread without waiting for it."""
+        loop = self._loop
+        if loop.pid != os.getpid():
+            loop = self._restart_after_fork()
+        if loop.portal is None or threading.get_ident() == loop.thread_id:
+            self._refuse()
+        return asyncio.run_coroutine_threadsafe(func(), loop.aio_loop)
+
     def call(self, func: Callable[[], Coroutine[Any, Any, R]]) -> R:
         """Run ``func()`` on the loop thread and wait for it: one thread hop.
 
@@ -150,11 +168,7 @@ class Portal:
         the interruption is noticed within ``_WAKE_INTERVAL`` seconds.
         """
         loop = self._loop
-        if loop.pid != os.getpid():
-            loop = self._restart_after_fork()
-        if loop.portal is None or threading.get_ident() == loop.thread_id:
-            self._refuse()
-        future: Future[R] = asyncio.run_coroutine_threadsafe(func(), loop.aio_loop)
+        future = self.submit(func)
         try:
             while True:
                 try:
@@ -281,6 +295,120 @@ def iterate(items: AsyncIterator[T], call: Caller) -> Iterator[T]:
 
             with contextlib.suppress(AvalaError):  # a closed client has nothing to close
                 call(close)
+
+
+class _Credit:
+    """How many items the pump has handed over that the consumer has not taken yet; the
+    pump waits (on its loop) at ``high`` until the consumer is back down to ``low``."""
+
+    def __init__(self, high: int) -> None:
+        self.high = high
+        self.low = high // 2
+        self.held = 0
+        self._lock = threading.Lock()
+        self._waiting: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+
+    async def add(self, count: int) -> None:
+        """On the loop: count a hand-over, and wait while the consumer is ``high`` behind."""
+        with self._lock:
+            self.held += count
+            if self.held < self.high:
+                return
+            event = asyncio.Event()
+            self._waiting = (asyncio.get_running_loop(), event)
+        await event.wait()
+
+    def take(self, count: int) -> None:
+        """In the consumer: count what it took; wake the pump once it is down to ``low``."""
+        with self._lock:
+            self.held -= count
+            waiting = self._waiting
+            if waiting is None or self.held > self.low:
+                return
+            self._waiting = None
+        loop, event = waiting
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nothing waits any more
+            loop.call_soon_threadsafe(event.set)
+
+
+class _Raised:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_ENDED = object()  # the pump's last word when its iterator ran out
+_CANCELLED = object()  # ... when it was cancelled (by the consumer, or by the loop stopping)
+
+
+def pump(
+    batches: Callable[[], AsyncGenerator[list[T], None]], portal: Portal, ahead: int
+) -> Generator[list[T], None, None]:
+    """Walk an async generator of batches from sync code without a thread hop per batch: a
+    task on the loop runs ``batches()`` and hands each batch over through a queue, up to
+    ``ahead`` items beyond what the consumer has taken (then it waits until that is down to
+    half). Nothing starts before the first ``next()``. The task's last word (the end, its
+    error, or its cancellation) comes only after the generator is closed on its loop;
+    stopping early or Ctrl-C in the consumer cancel the task and wait for that word.
+    """
+    handoff: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    credit = _Credit(ahead)
+
+    async def run() -> None:
+        items = batches()
+        last: object = _ENDED
+        try:
+            async for batch in items:
+                handoff.put(batch)
+                await credit.add(len(batch))
+        except Exception as exc:  # the consumer raises it
+            last = _Raised(exc)
+        except asyncio.CancelledError:
+            last = _CANCELLED
+            raise
+        finally:
+            try:
+                await items.aclose()
+            finally:
+                handoff.put(last)
+
+    task = portal.submit(run)
+    ended = False
+    try:
+        while True:
+            try:
+                got = handoff.get(timeout=_WAKE_INTERVAL)  # Ctrl-C arrives between waits
+            except queue.Empty:
+                if task.done() and handoff.empty():  # the loop stopped before it could say
+                    ended = True
+                    raise _closed_under_it() from None
+                continue
+            if isinstance(got, list):
+                credit.take(len(got))
+                yield got
+                continue
+            ended = True
+            if isinstance(got, _Raised):
+                raise got.error
+            if got is _CANCELLED:
+                raise _closed_under_it()
+            return
+    finally:
+        if not ended:
+            task.cancel()  # (the future reads as done at once: wait for the last word)
+            deadline = time.monotonic() + _CLOSE_TIMEOUT
+            while not portal.closed and time.monotonic() < deadline:
+                try:
+                    got = handoff.get(timeout=_WAKE_INTERVAL)
+                except queue.Empty:
+                    continue
+                if not isinstance(got, list):
+                    break
+
+
+def _closed_under_it() -> ClientClosedError:
+    return ClientClosedError("The client was closed while this iteration ran; create a new one.")
 
 
 def run_once(func: Callable[[], Coroutine[Any, Any, R]]) -> R:

@@ -50,7 +50,7 @@ import contextlib
 import hashlib
 import io
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import aiohttp
@@ -67,7 +67,7 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - depends on the env
     ) from _missing
 
 from avala._config import Timeout
-from avala._portal import iterate
+from avala._portal import pump
 from avala._storage_urls import ALLOWED_HOSTS_TEXT, storage_url
 from avala._sync.client import Client
 from avala._transport import (
@@ -409,10 +409,9 @@ class _Source:
         aclient: AsyncClient,
         items: AsyncIterator[DatasetItem],
         decode: bool,
-    ) -> AsyncIterator[list[tuple[DatasetItem, bytes | None]]]:
-        """The items with their media, in order, fetching up to ``read_ahead`` ahead; each
-        step hands over the next item and every one after it that is ready too (so a sync
-        consumer pays one thread hop per burst, not per item)."""
+    ) -> AsyncGenerator[list[tuple[DatasetItem, bytes | None]], None]:
+        """The items with their media, in order, fetching up to ``read_ahead`` at once; each
+        step hands over the next item and every one after it that is ready too."""
         loop = asyncio.get_running_loop()
         window: collections.deque[asyncio.Future[tuple[DatasetItem, bytes | None]]]
         window = collections.deque()
@@ -637,7 +636,8 @@ class AvalaIterableDataset(_ItemsDataset, IterableDataset[Any]):
         rank: This process's DDP rank (with ``world_size``); read from
             ``torch.distributed`` or ``RANK``/``WORLD_SIZE`` when omitted.
         world_size: The number of DDP ranks (with ``rank``).
-        read_ahead: Media fetches in flight ahead of the consumer, per worker.
+        read_ahead: Media fetches in flight at once, per worker; up to as many fetched
+            samples more wait for the consumer.
         attempts: Tries per media URL before giving up (the first included).
         allowed_hosts: Further https hosts media may come from (e.g. your CDN).
 
@@ -693,9 +693,12 @@ class AvalaIterableDataset(_ItemsDataset, IterableDataset[Any]):
                     yield item
                 position += 1
 
-        stream = source.stream(aclient, mine(), decode)
+        def stream() -> AsyncGenerator[list[tuple[DatasetItem, bytes | None]], None]:
+            return source.stream(aclient, mine(), decode)
+
         transform = self.transform
-        for batch in iterate(stream, client._portal.call):
+        # handed over through a queue, not one thread hop per sample (see pump)
+        for batch in pump(stream, client._portal, source.read_ahead):
             for item, data in batch:
                 sample = _sample(item, data, decode)
                 yield sample if transform is None else transform(sample)
