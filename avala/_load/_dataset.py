@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import warnings
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -709,10 +709,19 @@ class DatasetObjects:
         return repr(self._inner).replace("AsyncDatasetObjects", "DatasetObjects")
 
     def __iter__(self) -> Iterator[DatasetObject]:
-        from .._portal import iterate
+        from .._portal import pump
 
-        for inner in iterate(self._inner.__aiter__(), self._portal.call):
-            yield DatasetObject(inner, self._portal)
+        objects = self._inner
+
+        async def batches() -> AsyncGenerator[list[AsyncDatasetObject], None]:
+            async for inner in objects:
+                yield [inner]
+
+        # handed over through a queue (see pump), not one thread hop per object
+        ahead = 4 * objects._dataset._plan.concurrency
+        for batch in pump(batches, self._portal, ahead):
+            for inner in batch:
+                yield DatasetObject(inner, self._portal)
 
     def get(self, ordinal: int) -> DatasetObject:
         """The object of this role with ``ordinal``, its bytes fetched.

@@ -205,6 +205,31 @@ def test_downloads_overlap_but_objects_arrive_in_order(
     assert sum(r.time - head < 0.4 for r in downloads[1:]) >= 3
 
 
+def test_sync_iteration_takes_no_thread_hop_per_object_and_stops_cleanly(
+    local_env: ServerHandle, publish: Publish, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from avala._portal import Portal
+
+    revision = publish(frames(40))
+    hops: list[object] = []
+    real_call = Portal.call
+
+    def counting_call(self: Portal, func: Any) -> Any:
+        hops.append(func)
+        return real_call(self, func)
+
+    monkeypatch.setattr(Portal, "call", counting_call)
+    with avala.load(pinned(revision), concurrency=2) as ds:
+        hops.clear()
+        assert [o.ordinal for o in ds.objects] == list(range(40))
+        assert hops == []  # every object came through the queue
+        walk = iter(ds.objects)
+        assert next(walk).ordinal == 0
+        walk.close()  # the read-ahead stops; the dataset stays usable
+        last = ds.for_role("frame").get(39).read()
+        assert hashlib.sha256(last).hexdigest() == revision.objects[39].sha256
+
+
 # --------------------------------------------------------------------------- faults
 
 
