@@ -152,6 +152,10 @@ class Portal:
                 self._finalizer = weakref.finalize(self, loop.close)
         return loop
 
+    def on_loop_thread(self) -> bool:
+        """Whether the calling thread is this portal's event-loop thread."""
+        return threading.get_ident() == self._loop.thread_id
+
     def submit(self, func: Callable[[], Coroutine[Any, Any, R]]) -> Future[R]:
         """Start ``func()`` on the loop thread without waiting for it."""
         loop = self._loop
@@ -398,7 +402,11 @@ def pump(
         if not ended:
             task.cancel()  # (the future reads as done at once: wait for the last word)
             deadline = time.monotonic() + _CLOSE_TIMEOUT
-            while not portal.closed and time.monotonic() < deadline:
+            # (never on the loop thread itself, say when it collects an abandoned walk: the
+            # word could not come while it waits)
+            while not portal.closed and not portal.on_loop_thread():
+                if time.monotonic() > deadline:
+                    break
                 try:
                     got = handoff.get(timeout=_WAKE_INTERVAL)
                 except queue.Empty:

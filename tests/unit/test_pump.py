@@ -137,3 +137,17 @@ def test_ctrl_c_in_the_consumer_stops_the_task(portal: Portal) -> None:
     finally:
         timer.join()
     assert closed == [_loop_thread(portal)]
+
+
+def test_closed_on_the_loop_thread_it_does_not_wait_for_itself(portal: Portal) -> None:
+    source = _Source(1000)
+    walk = pump(source.batches, portal, 4)
+    assert next(walk) == [0]
+
+    async def close_here() -> None:  # as when the loop thread collects an abandoned walk
+        walk.close()
+
+    started = time.monotonic()
+    portal.call(close_here)
+    assert time.monotonic() - started < 5  # not the 10 s it would wait for a word
+    assert _until(lambda: source.closed_on == _loop_thread(portal))
