@@ -24,6 +24,13 @@ second core the checks cost next to no time); so do re-hashing a claimed partial
 final fsync. Every :data:`_WRITEBACK` bytes the worker asks the kernel to start writing back
 what is written so far (``posix_fadvise(DONTNEED)``, where there is one), so the final fsync
 waits for the tail only and a large download does not fill the page cache.
+
+Before its first download a process allocates and frees one block of :data:`_PRIME` bytes
+(:func:`_prime_allocator`). Until glibc frees a block that large it maps each allocation
+over its threshold afresh and hands the top of its heap back to the system whenever a few
+hundred KiB of it are free; the event loop reads the socket into 256 KiB buffers and a few
+chunks are held at a time, so a download kept faulting fresh pages in (a 256 MiB one took
+20,000-56,000 page faults, 8,000 with the block primed, and was 10-40% slower).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -58,6 +66,7 @@ _PLAIN_MD5 = re.compile(r'^"?([0-9a-f]{32})"?$')
 _AHEAD = 4  # chunks written but not yet hashed, at most
 _WRITEBACK = 16 << 20  # bytes between two requests to start writing back
 _FADVISE = getattr(os, "posix_fadvise", None)  # not on macOS or Windows
+_PRIME = 1 << 20  # the block _prime_allocator frees: above the socket reads and chunks
 _RETRYABLE = (
     aiohttp.ClientPayloadError,
     aiohttp.ClientConnectionError,
@@ -213,6 +222,19 @@ class _Partial:
                     leftover.unlink()
 
 
+@functools.cache
+def _prime_allocator() -> None:
+    """Once per process: allocate and free one :data:`_PRIME`-byte block.
+
+    glibc maps the block with ``mmap`` and, freeing it, raises its mapping threshold to the
+    block's size and its heap-trim threshold to twice that, as it does after any large free
+    (``mallopt(3)``: ``M_MMAP_THRESHOLD``, ``M_TRIM_THRESHOLD``). From then on a download's
+    socket buffers and chunks are reused from the heap instead of faulted in afresh. Other
+    allocators see one allocation and one free."""
+    block = bytearray(_PRIME)
+    del block
+
+
 def partial_files(dest: Path) -> list[Path]:
     """The partial downloads of ``dest`` left beside it (by any process)."""
     try:
@@ -298,6 +320,7 @@ async def fetch_to_file(
         )
     if not dest.parent.is_dir():
         raise DownloadError(f"Cannot download to {dest}: its directory does not exist.")
+    _prime_allocator()
     partial = _Partial(dest, _identity(url))
     kept = await partial.run(partial.claim) if resume else 0  # re-hashes kept bytes
     if kept and on_progress is not None:
