@@ -149,7 +149,9 @@ async def test_an_export_not_exported_yet_or_failed_is_a_typed_error(
     assert caught.value.uid == created.uid and caught.value.status in ("pending", "processing")
     assert "exports.wait" in str(caught.value)
     record = server.state.store.get("exports", created.uid)
-    record["_plan"], record["status"] = None, "failed"
+    assert isinstance(record, dict)  # exports are stored records, not generated text
+    record["_plan"] = None
+    record["status"] = "failed"
     with pytest.raises(ExportNotReadyError, match="failed") as caught:
         await api(api.client.exports.download(created.uid, tmp_path / "x.json"))
     assert caught.value.status == "failed"
